@@ -7,6 +7,7 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'es2022',
+  shims: true,
   // TF.js keeps one global engine: bundling a second copy would split backends and tensors.
   external: [/^@tensorflow\//, /^@bloodcell\//, 'sharp'],
 });

@@ -1,0 +1,135 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import { applyTemperature } from '../calibration/index.js';
+import { CELL_TYPES, type CellProbabilities, type CellType } from '../cell-types.js';
+import { type BundleMetadata, parseBundleMetadata } from '../bundle/metadata.js';
+import { BundleError, ImageInputError } from '../errors.js';
+import { type CellRegion, FeatureExtractor } from '../features/index.js';
+import { HEAD_LAYER } from '../head/index.js';
+import { argmax } from '../metrics/index.js';
+import type { CellImage } from '../preprocess/index.js';
+
+/** What the classifier says about one image. */
+export interface ClassifyResult extends CellRegion {
+  cellType: CellType;
+  /** Calibrated probability of `cellType`. */
+  probability: number;
+  probabilities: CellProbabilities;
+  /** True when `probability` is under the bundle's review threshold. */
+  referForReview: boolean;
+}
+
+export interface ClassifyBatchOptions {
+  /** Images per forward pass; larger uses more memory for a little more speed. */
+  batchSize?: number;
+}
+
+/** A trained bundle, ready to name the white cell in smear images. */
+export class Classifier {
+  private constructor(
+    readonly metadata: BundleMetadata,
+    readonly model: tfl.LayersModel,
+    readonly extractor: FeatureExtractor,
+    readonly head: tfl.LayersModel,
+  ) {}
+
+  /**
+   * Builds a classifier from a loaded bundle model and its metadata; checks they agree.
+   *
+   * @example
+   * const model = await tfl.loadLayersModel('https://example.org/model/model.json');
+   * const metadata = await (await fetch('https://example.org/model/bloodcell.json')).json();
+   * const classifier = Classifier.fromModel(model, metadata);
+   */
+  static fromModel(model: tfl.LayersModel, metadataJson: unknown): Classifier {
+    const metadata = parseBundleMetadata(metadataJson);
+    const size = metadata.backbone.inputSize;
+    const inputShape = model.inputs[0]?.shape;
+    if (JSON.stringify(inputShape) !== JSON.stringify([null, size, size, 3])) {
+      throw new BundleError(
+        'INPUT_SIZE_MISMATCH',
+        `The metadata says the model takes ${size}x${size}x3 images, but the model's input is ` +
+          `[${String(inputShape)}]. The bundle's files do not belong together; re-export the bundle.`,
+      );
+    }
+    const outputShape = model.outputs[0]?.shape;
+    if (JSON.stringify(outputShape) !== JSON.stringify([null, CELL_TYPES.length])) {
+      throw new BundleError(
+        'OUTPUT_MISMATCH',
+        `The model outputs [${String(outputShape)}], not one probability per cell type (${CELL_TYPES.length}).`,
+      );
+    }
+
+    const head = findHead(model);
+    const features = model.getLayer(metadata.backbone.outputLayer).output as tfl.SymbolicTensor;
+    const backbone = tfl.model({ inputs: model.inputs, outputs: features });
+    const extractor = new FeatureExtractor(backbone, metadata.backbone, metadata.preprocessing);
+    return new Classifier(metadata, model, extractor, head);
+  }
+
+  /**
+   * Names the white cell in one image.
+   *
+   * @example
+   * const { cellType, probability } = await classifier.classify(pixels);
+   */
+  async classify(image: CellImage): Promise<ClassifyResult> {
+    const [result] = await this.classifyBatch([image]);
+    return result!;
+  }
+
+  /**
+   * Names the white cell in each image, running the model in batches.
+   *
+   * @example
+   * const results = await classifier.classifyBatch(images, { batchSize: 8 });
+   */
+  async classifyBatch(images: readonly CellImage[], options: ClassifyBatchOptions = {}): Promise<ClassifyResult[]> {
+    const batchSize = options.batchSize ?? 8;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new ImageInputError('BAD_BATCH_SIZE', `batchSize must be a positive integer; got ${batchSize}.`);
+    }
+
+    const results: ClassifyResult[] = [];
+    for (let start = 0; start < images.length; start += batchSize) {
+      const batch = images.slice(start, start + batchSize);
+      const { features, regions } = await this.extractor.extract(batch);
+      const probabilities = tf.tidy(() => this.head.predict(features) as tf.Tensor2D);
+      features.dispose();
+      const rows = (await probabilities.array()) as number[][];
+      probabilities.dispose();
+      rows.forEach((row, i) => results.push(this.describe(row, regions[i]!)));
+    }
+    return results;
+  }
+
+  /** Frees the model's weights. */
+  dispose(): void {
+    this.model.dispose();
+  }
+
+  private describe(raw: number[], region: CellRegion): ClassifyResult {
+    const calibrated = applyTemperature(raw, this.metadata.calibration.temperature);
+    const best = argmax(calibrated);
+    const probability = calibrated[best]!;
+    return {
+      cellType: CELL_TYPES[best]!,
+      probability,
+      probabilities: Object.fromEntries(CELL_TYPES.map((c, i) => [c, calibrated[i]!])) as CellProbabilities,
+      referForReview: probability < this.metadata.calibration.reviewThreshold,
+      ...region,
+    };
+  }
+}
+
+function findHead(model: tfl.LayersModel): tfl.LayersModel {
+  const head = model.layers.find((layer) => layer.name === HEAD_LAYER);
+  if (!(head instanceof tfl.LayersModel)) {
+    throw new BundleError(
+      'HEAD_NOT_FOUND',
+      `The bundle's model has no "${HEAD_LAYER}" head; it was not written by bloodcell's trainer.`,
+    );
+  }
+  return head;
+}

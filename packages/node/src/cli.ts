@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+
+import { BloodcellError, VERSION } from '@bloodcell/core';
+
+import { BACKEND_NAMES, type BackendName, selectBackend } from './backend/index.js';
+import { loadClassifier } from './bundle-store/index.js';
+import { classifyFiles, expandInputs } from './cli/classify-command.js';
+import type { OutputFormat } from './cli/records.js';
+import { resolveModelDir } from './model-location/index.js';
+
+const USAGE = `Usage: bloodcell classify <files or folders...> [options]
+
+Names the white blood cell (EOSINOPHIL, LYMPHOCYTE, MONOCYTE, NEUTROPHIL) in each smear image.
+
+Options:
+  --model DIR      model bundle folder (default: $BLOODCELL_MODEL, else ./artifacts/model)
+  --json           one JSON object per line (JSON Lines) on stdout
+  --csv            CSV with a header row on stdout
+  --backend NAME   TF.js backend: ${BACKEND_NAMES.join(', ')} (default: the fastest that loads)
+  -h, --help       this text
+  -v, --version    the version
+
+Folders are searched recursively for .jpeg .jpg .png .webp .tif .tiff .bmp files. With --json or
+--csv the differential and progress go to stderr. Exit status: 0 all classified, 1 some files
+failed, 2 bad usage or no model.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      json: { type: 'boolean' },
+      csv: { type: 'boolean' },
+      backend: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+
+  if (values.version) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const [command, ...inputs] = positionals;
+  if (values.help || command === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  if (command !== 'classify') return usageError(`unknown command "${command}"; the only command is "classify".`);
+  if (inputs.length === 0) return usageError('name at least one image file or folder.');
+  if (values.json && values.csv) return usageError('choose one of --json and --csv.');
+
+  const format: OutputFormat = values.json ? 'json' : values.csv ? 'csv' : 'table';
+  await selectBackend(values.backend ? { prefer: values.backend as BackendName } : {});
+  const classifier = await loadClassifier(resolveModelDir(values.model));
+  const files = await expandInputs(inputs);
+  if (files.length === 0) return usageError(`no image files found in ${inputs.join(', ')}.`);
+
+  const { failed } = await classifyFiles(classifier, files, format, process.stdout, process.stderr);
+  return failed > 0 ? 1 : 0;
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`bloodcell: ${message}\nRun "bloodcell --help" for usage.\n`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof BloodcellError || (error instanceof TypeError && 'code' in error)) {
+      process.stderr.write(`bloodcell: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`bloodcell: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 70;
+  },
+);

@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { BloodcellError } from '@bloodcell/core';
+import { type BackendName, DEFAULT_MODEL_DIR, formatSeconds, selectBackend } from '@bloodcell/node';
+
+import { trainBundle } from './train/index.js';
+
+const USAGE = `Usage: bloodcell-pipeline train [options]
+
+Trains a bundle from labelled smear images with the frozen MobileNetV2 base.
+
+Options:
+  --data DIR          <CELL_TYPE>/<image> folder (default: ../shared/data/blood-cells/TRAIN)
+  --groups CSV        field groups of the images (default: ../shared/data/blood-cells/groups.csv)
+  --base DIR          TF.js MobileNetV2 model (default: ../shared/models/mobilenet-v2-0.35-imagenet)
+  --out DIR           where the bundle goes (default: ${DEFAULT_MODEL_DIR})
+  --cache DIR         feature cache (default: artifacts/cache/features)
+  --fit MODE          cell-crop (default) or whole-image
+  --seed N            seed of the split, shuffles and initialisation (default: 7)
+  --max-per-group N   use at most N images of each field group (quick runs)
+  --epochs N          most epochs of head training (default: 40; stops early)
+  --backend NAME      TF.js backend: tensorflow, wasm or cpu
+  --verbose           a line per epoch
+  -h, --help          this text`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      data: { type: 'string', default: '../shared/data/blood-cells/TRAIN' },
+      groups: { type: 'string', default: '../shared/data/blood-cells/groups.csv' },
+      base: { type: 'string', default: '../shared/models/mobilenet-v2-0.35-imagenet' },
+      out: { type: 'string', default: DEFAULT_MODEL_DIR },
+      cache: { type: 'string', default: 'artifacts/cache/features' },
+      fit: { type: 'string', default: 'cell-crop' },
+      seed: { type: 'string', default: '7' },
+      'max-per-group': { type: 'string' },
+      epochs: { type: 'string' },
+      backend: { type: 'string' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command] = positionals;
+  if (values.help || command === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  if (command !== 'train') {
+    process.stderr.write(`bloodcell-pipeline: unknown stage "${command}"; available: train.\n`);
+    return 2;
+  }
+  if (values.fit !== 'cell-crop' && values.fit !== 'whole-image') {
+    process.stderr.write(`bloodcell-pipeline: --fit must be cell-crop or whole-image; got "${values.fit}".\n`);
+    return 2;
+  }
+
+  await selectBackend(values.backend ? { prefer: values.backend as BackendName } : {});
+  const started = Date.now();
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  const result = await trainBundle({
+    dataDir: resolve(values.data),
+    groupsCsv: resolve(values.groups),
+    baseModelDir: resolve(values.base),
+    outDir: resolve(values.out),
+    cacheDir: resolve(values.cache),
+    fit: values.fit,
+    seed: integer(values.seed, '--seed'),
+    maxPerGroup: values['max-per-group'] ? integer(values['max-per-group'], '--max-per-group') : undefined,
+    epochs: values.epochs ? integer(values.epochs, '--epochs') : undefined,
+    log: (line) => {
+      if (values.verbose || !line.startsWith('epoch ')) say(line);
+    },
+  });
+
+  const steps = Object.entries(result.timings).map(([step, seconds]) => `${step} ${formatSeconds(seconds)}`);
+  say(`train: done in ${formatSeconds((Date.now() - started) / 1000)} (${steps.join(', ')})`);
+  const { validation } = result.metadata;
+  say(
+    `validation (${validation.images} images, held-out field groups): accuracy ${validation.accuracy.toFixed(4)}, ` +
+      `balanced accuracy ${validation.balancedAccuracy.toFixed(4)}, macro-F1 ${validation.macroF1.toFixed(4)}`,
+  );
+  say(`recall: ${Object.entries(validation.recall).map(([c, r]) => `${c} ${r.toFixed(3)}`).join(', ')}`);
+  say(`confusion matrix (rows true, columns predicted): ${JSON.stringify(validation.confusionMatrix)}`);
+  return 0;
+}
+
+function integer(text: string, flag: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new BloodcellError('BAD_OPTION', `${flag} must be a non-negative integer; got "${text}".`);
+  }
+  return value;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const known = error instanceof BloodcellError;
+    process.stderr.write(`bloodcell-pipeline: ${known ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = known ? 2 : 70;
+  },
+);

@@ -1,0 +1,214 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import {
+  CELL_TYPES,
+  DEFAULT_LOCALISE_OPTIONS,
+  FeatureExtractor,
+  MOBILENET_V2_SPEC,
+  VERSION,
+  type BackboneSpec,
+  type BundleMetadata,
+  type PreprocessingSpec,
+  applyTemperature,
+  chooseReviewThreshold,
+  classificationReport,
+  cutAtLayer,
+  expectedCalibrationError,
+  fitTemperature,
+  stackBackboneAndHead,
+} from '@bloodcell/core';
+import { modelFolderHandler, writeBundle } from '@bloodcell/node';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import { type LabelledImage, listLabelledImages, readGroups } from '../dataset/index.js';
+import { extractFeatures } from '../extract/index.js';
+import { FeatureCache, extractorId, sha256 } from '../feature-cache/index.js';
+import { seededRandom, shuffleInPlace } from '../random/index.js';
+import { splitByGroup } from '../split/index.js';
+import { type EpochLog, trainHead } from '../train-head/index.js';
+
+export interface TrainOptions {
+  /** Folder of `<CELL_TYPE>/<image>` files. */
+  dataDir: string;
+  /** `groups.csv` with each image's field group; without it every image is its own group. */
+  groupsCsv?: string;
+  /** TF.js layers model holding MobileNetV2 (cut at `out_relu`). */
+  baseModelDir: string;
+  /** Where the bundle is written. */
+  outDir: string;
+  /** Where backbone features are cached between runs. */
+  cacheDir: string;
+  fit?: PreprocessingSpec['fit'];
+  validationShare?: number;
+  seed?: number;
+  /** Use at most this many images of each field group (quick runs and tests). */
+  maxPerGroup?: number;
+  epochs?: number;
+  learningRate?: number;
+  l2?: number;
+  progress?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface TrainResult {
+  metadata: BundleMetadata;
+  /** Seconds per step: listing, base loading, features, head, writing. */
+  timings: Record<string, number>;
+  history: EpochLog[];
+}
+
+/**
+ * Trains a bundle end to end: list and split the images by field group, extract (or reuse cached)
+ * frozen MobileNetV2 features, train the head, calibrate it on validation, write the bundle.
+ *
+ * @example
+ * const { metadata } = await trainBundle({
+ *   dataDir: '../shared/data/blood-cells/TRAIN', groupsCsv: '../shared/data/blood-cells/groups.csv',
+ *   baseModelDir: '../shared/models/mobilenet-v2-0.35-imagenet', outDir: 'artifacts/model',
+ *   cacheDir: 'artifacts/cache/features',
+ * });
+ */
+export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
+  const log = options.log ?? (() => {});
+  const seed = options.seed ?? 7;
+  const timings: Record<string, number> = {};
+  const timed = async <T>(step: string, work: () => Promise<T>): Promise<T> => {
+    const started = Date.now();
+    const result = await work();
+    timings[step] = (Date.now() - started) / 1000;
+    return result;
+  };
+
+  const images = await timed('list', async () => {
+    const groups = options.groupsCsv ? await readGroups(options.groupsCsv) : new Map();
+    const all = await listLabelledImages(options.dataDir, groups);
+    return options.maxPerGroup ? samplePerGroup(all, options.maxPerGroup, seed) : all;
+  });
+  const split = splitByGroup(images, { validationShare: options.validationShare ?? 0.2, seed });
+  log(
+    `images: ${images.length} (${split.train.length} train, ${split.validation.length} validation ` +
+      `in ${split.validationGroups.length} held-out field groups)`,
+  );
+
+  const { extractor, cache } = await timed('base', () => loadExtractor(options));
+  const table = await timed('features', () =>
+    extractFeatures(
+      [...split.train, ...split.validation].map((image) => image.path),
+      extractor,
+      cache,
+      { progress: options.progress, label: 'features' },
+    ),
+  );
+  log(`features: ${table.hashes.length} images, ${table.cached} from cache, ${table.seconds.toFixed(1)}s`);
+
+  const trainRows = table.features.subarray(0, split.train.length * table.length);
+  const validationRows = table.features.subarray(split.train.length * table.length);
+  const trained = await timed('head', () =>
+    trainHead(
+      { features: trainRows, labels: split.train.map((image) => image.label) },
+      { features: validationRows, labels: split.validation.map((image) => image.label) },
+      {
+        featureShape: extractor.spec.featureShape,
+        seed,
+        epochs: options.epochs,
+        learningRate: options.learningRate,
+        l2: options.l2,
+        onEpoch: (epoch) =>
+          log(
+            `epoch ${epoch.epoch + 1}: train loss ${epoch.trainLoss.toFixed(4)}, validation loss ` +
+              `${epoch.validationLoss.toFixed(4)}, validation accuracy ${epoch.validationAccuracy.toFixed(4)}`,
+          ),
+      },
+    ),
+  );
+
+  const labels = split.validation.map((image) => image.label);
+  const temperature = fitTemperature(trained.validationProbabilities, labels);
+  const calibrated = trained.validationProbabilities.map((row) => applyTemperature(row, temperature));
+  const review = chooseReviewThreshold(calibrated, labels);
+  const validation = classificationReport(calibrated, labels);
+
+  const metadata: BundleMetadata = {
+    format: 'bloodcell-bundle',
+    formatVersion: 1,
+    packageVersion: VERSION,
+    cellTypes: [...CELL_TYPES],
+    backbone: extractor.spec,
+    preprocessing: extractor.preprocessing,
+    calibration: { temperature, reviewThreshold: review.reviewThreshold },
+    training: {
+      dataFingerprint: fingerprint([...split.train, ...split.validation], table.hashes),
+      trainImages: split.train.length,
+      validationImages: split.validation.length,
+      validationGroups: split.validationGroups,
+      seed,
+      createdAt: new Date().toISOString(),
+      epochs: trained.history.length,
+      bestEpoch: trained.bestEpoch + 1,
+      featureCache: cache.extractorId,
+      expectedCalibrationErrorBeforeTemperature: expectedCalibrationError(trained.validationProbabilities, labels),
+      review,
+    },
+    validation,
+  };
+
+  const model = stackBackboneAndHead(extractor.backbone, trained.head);
+  await timed('write', () => writeBundle(options.outDir, model, metadata));
+  model.dispose();
+  log(
+    `bundle written to ${options.outDir}: validation accuracy ${validation.accuracy.toFixed(4)}, ` +
+      `balanced ${validation.balancedAccuracy.toFixed(4)}, temperature ${temperature.toFixed(3)}`,
+  );
+  return { metadata, timings, history: trained.history };
+}
+
+/**
+ * Loads the MobileNetV2 base, cuts it at `out_relu`, and opens the feature cache that belongs to
+ * these exact weights and this preprocessing.
+ *
+ * @example
+ * const { extractor, cache } = await loadExtractor({ baseModelDir, cacheDir, fit: 'cell-crop' });
+ */
+export async function loadExtractor(
+  options: Pick<TrainOptions, 'baseModelDir' | 'cacheDir' | 'fit'>,
+): Promise<{ extractor: FeatureExtractor; cache: FeatureCache }> {
+  const full = await tfl.loadLayersModel(modelFolderHandler(options.baseModelDir));
+  const backbone = cutAtLayer(full, MOBILENET_V2_SPEC.outputLayer);
+  const [, height, width, channels] = backbone.outputs[0]!.shape as number[];
+  const spec: BackboneSpec = { ...MOBILENET_V2_SPEC, featureShape: [height!, width!, channels!] };
+
+  const fit = options.fit ?? 'cell-crop';
+  const preprocessing: PreprocessingSpec = {
+    resize: 'bilinear',
+    fit,
+    scaling: spec.scaling,
+    ...(fit === 'cell-crop' ? { localise: { ...DEFAULT_LOCALISE_OPTIONS } } : {}),
+  };
+  const weightsSha256 = await weightsFingerprint(options.baseModelDir);
+  const id = extractorId({ spec, preprocessing, weightsSha256 });
+  const cache = new FeatureCache(options.cacheDir, id, height! * width! * channels!);
+  return { extractor: new FeatureExtractor(backbone, spec, preprocessing), cache };
+}
+
+function samplePerGroup(images: LabelledImage[], perGroup: number, seed: number): LabelledImage[] {
+  const random = seededRandom(seed);
+  const byGroup = new Map<string, LabelledImage[]>();
+  for (const image of images) byGroup.set(image.group, [...(byGroup.get(image.group) ?? []), image]);
+  const kept = new Set([...byGroup.values()].flatMap((group) => shuffleInPlace(group, random).slice(0, perGroup)));
+  return images.filter((image) => kept.has(image));
+}
+
+function fingerprint(images: readonly LabelledImage[], hashes: readonly string[]): string {
+  const lines = hashes.map((hash, i) => `${hash} ${images[i]!.cellType}`);
+  return sha256(lines.sort().join('\n'));
+}
+
+async function weightsFingerprint(modelDir: string): Promise<string> {
+  const modelJson = JSON.parse(await readFile(join(modelDir, 'model.json'), 'utf8')) as {
+    weightsManifest: { paths: string[] }[];
+  };
+  const paths = modelJson.weightsManifest.flatMap((group) => group.paths);
+  const shards = await Promise.all(paths.map((path) => readFile(join(modelDir, path))));
+  return sha256(shards.map((shard) => sha256(shard)).join('\n'));
+}
