@@ -25,9 +25,14 @@ export { vgg16, VGG16_LAYER_NAMES } from './backbones/vgg16.js';
 export { HEAD_LAYER, createHead, stackBackboneAndHead, type HeadOptions } from './head/index.js';
 export {
   DEFAULT_LOCALISE_OPTIONS,
+  LOCALISER_VERSION,
+  boxContains,
   locateCell,
+  localiseOptions,
   type CellBox,
   type CellLocation,
+  type LocaliseOptions,
+  type SmearImage,
 } from './localise/index.js';
 export { FeatureExtractor, type CellRegion } from './features/index.js';
 export {

@@ -16,13 +16,16 @@ export {
   type SelectBackendOptions,
 } from './backend/index.js';
 export { replaceFolderAtomic, writeFileAtomic } from './atomic/index.js';
+export { loadClassifier, readBundleMetadata, writeBundle } from './bundle-store/index.js';
+export { MODEL_FILE, WEIGHTS_FILE, fileSystemModelSource, writeModelFiles } from './model-files/index.js';
 export {
-  MODEL_FILE,
-  WEIGHTS_FILE,
-  loadClassifier,
-  modelFolderHandler,
-  readBundleMetadata,
-  writeBundle,
-} from './bundle-store/index.js';
+  loadKerasH5Weights,
+  loadVgg16,
+  openKerasH5,
+  type KerasH5File,
+  type KerasH5Layer,
+  type KerasLoadReport,
+  type Vgg16Source,
+} from './keras-weights/index.js';
 export { DEFAULT_MODEL_DIR, resolveModelDir } from './model-location/index.js';
 export { formatSeconds, progressBar, type Progress, type ProgressOptions } from './progress/index.js';

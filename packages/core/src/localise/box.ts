@@ -29,7 +29,8 @@ export function squareAround(centreX: number, centreY: number, side: number): Ce
  * than the image's shorter side is first shrunk to that side, about its centre.
  *
  * @example
- * fitSquare({ x: -10, y: 5, width: 50, height: 50 }, 320, 240); // { x: 0, y: 5, width: 50, height: 50 }
+ * fitSquare({ x: -10, y: 5, width: 50, height: 50 }, 320, 240);
+ * // { x: 0, y: 5, width: 50, height: 50 }
  */
 export function fitSquare(square: CellBox, width: number, height: number): CellBox {
   const size = Math.min(square.width, width, height);
@@ -48,7 +49,8 @@ export function fitSquare(square: CellBox, width: number, height: number): CellB
  * Whether `outer` contains `inner`, allowing `tolerance` pixels on every side.
  *
  * @example
- * boxContains({ x: 0, y: 0, width: 10, height: 10 }, { x: 2, y: 2, width: 9, height: 5 }, 1); // true
+ * const frame = { x: 0, y: 0, width: 10, height: 10 };
+ * boxContains(frame, { x: 2, y: 2, width: 9, height: 5 }, 1); // true
  */
 export function boxContains(outer: CellBox, inner: CellBox, tolerance = 0): boolean {
   return (

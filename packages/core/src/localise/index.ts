@@ -26,6 +26,9 @@ export type { SmearImage } from './mask.js';
  * (its `highQuantile` score minus its median score), so a paler or darker stain moves them.
  * Sizes in "grid cells" are at the working resolution (`workingWidth` cells across).
  */
+/** Bumped whenever the algorithm changes, so cached features of older crops are not reused. */
+export const LOCALISER_VERSION = 1;
+
 export interface LocaliseOptions {
   /** Grid cells across the image; a 320-px field is scored in 2x2 blocks. */
   workingWidth: number;
@@ -97,23 +100,37 @@ export interface CellLocation {
  * A square that fits is shifted inside the image whole; one larger than the image's shorter
  * side is shrunk to it. Runs on a ~160-cell-wide grid: well under 5 ms for 320x240.
  *
+ * TODO: a field with two white cells yields the one with the larger nucleus; callers that need
+ * both must mask the first out and call again (no API for that yet, BCCD fields rarely need it).
+ * TODO: cytoplasm is told from touching erythrocytes only by a bounded growth, so a cell pressed
+ * into erythrocytes gets a square up to ~1.5x looser than it needs on that side.
+ *
  * @example
  * const { box, found } = locateCell({ data: rgb, width: 320, height: 240 });
  * if (found) crop(image, box);
  */
 export function locateCell(image: SmearImage, options?: Partial<LocaliseOptions>): CellLocation {
   const settings = localiseOptions(options);
+  // Checked first so that a malformed image fails with its own message, not a grid error.
   smearChannels(image);
   const factor = gridFactor(image.width, settings.workingWidth);
   const grid = nucleusScoreGrid(image, factor, settings.voidLevel);
   const stats = scoreStats(grid, settings.highQuantile);
   const contrast = stats.high - stats.median;
   const whole = { x: 0, y: 0, width: image.width, height: image.height };
-  const notFound = { box: whole, found: false, nucleusArea: 0, nucleusBox: whole, square: whole, contrast };
+  const notFound = {
+    box: whole,
+    found: false,
+    nucleusArea: 0,
+    nucleusBox: whole,
+    square: whole,
+    contrast,
+  };
   if (stats.validCount === 0 || contrast < settings.minContrast) return notFound;
 
   const threshold = stats.median + settings.nucleusLevel * contrast;
-  const candidates = closeMask(thresholdMask(grid, threshold), grid.width, grid.height, settings.closeRadius);
+  const violet = thresholdMask(grid, threshold);
+  const candidates = closeMask(violet, grid.width, grid.height, settings.closeRadius);
   const { labels, components } = labelComponents(candidates, grid.width, grid.height);
   const nucleus = nucleusWithLobes(components, settings);
   if (!nucleus || nucleus.area < settings.minNucleusArea * stats.validCount) return notFound;
@@ -148,7 +165,8 @@ function nucleusWithLobes(components: Component[], settings: LocaliseOptions): N
     joined = false;
     const extent = Math.max(nucleus.x1 - nucleus.x0, nucleus.y1 - nucleus.y0);
     for (const lobe of ranked) {
-      if (nucleus.labels.has(lobe.label) || lobe.area < settings.minLobeArea * largest.area) continue;
+      if (nucleus.labels.has(lobe.label)) continue;
+      if (lobe.area < settings.minLobeArea * largest.area) continue;
       if (boxGap(nucleus, lobe) > settings.lobeGap * extent) continue;
       nucleus.labels.add(lobe.label);
       nucleus.area += lobe.area;
@@ -175,7 +193,8 @@ function cellExtent(
   }
   const extent = Math.max(nucleus.x1 - nucleus.x0, nucleus.y1 - nucleus.y0);
   const steps = Math.round(settings.cytoplasmReach * extent);
-  const cell = growWithin(seed, thresholdMask(grid, cytoplasmThreshold), grid.width, grid.height, steps);
+  const stained = thresholdMask(grid, cytoplasmThreshold);
+  const cell = growWithin(seed, stained, grid.width, grid.height, steps);
 
   const bounds = { x0: grid.width, y0: grid.height, x1: 0, y1: 0 };
   for (let i = 0; i < cell.length; i++) {

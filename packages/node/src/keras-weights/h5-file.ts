@@ -118,7 +118,8 @@ function readLayers(
   return layerNames.map((name) => {
     const group = root.get(name);
     if (!(group instanceof GroupClass)) {
-      throw new BundleError('H5_CORRUPT', `${label} lists layer '${name}' but has no group for it.`);
+      const problem = `${label} lists layer '${name}' but has no group for it.`;
+      throw new BundleError('H5_CORRUPT', problem);
     }
     return {
       name,

@@ -11,6 +11,9 @@ export interface KerasLoadReport {
   skipped: string[];
 }
 
+/** h5wasm's names for little-endian float32 and float64, the types Keras writes. */
+const FLOAT_DTYPES = ['<f', '<d'];
+
 /** One model layer paired with its file layer: file weight names in the model's weight order. */
 interface LayerPlan {
   layer: tfl.layers.Layer;
@@ -28,7 +31,8 @@ interface LayerPlan {
  * @param options.strict fail when the file has weighted layers the model lacks
  * @example
  * const base = vgg16();
- * const { loaded } = await loadKerasH5Weights(base, 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5');
+ * const notop = 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5';
+ * const { loaded } = await loadKerasH5Weights(base, notop);
  */
 export async function loadKerasH5Weights(
   model: tfl.LayersModel,
@@ -39,7 +43,7 @@ export async function loadKerasH5Weights(
   try {
     const { plans, skipped } = planLoad(model, file, options.strict ?? false);
 
-    for (const plan of plans) assignLayer(plan, file.label);
+    for (const plan of plans) assignLayer(plan);
 
     return { loaded: plans.map((plan) => plan.layer.name), skipped };
   } finally {
@@ -97,7 +101,15 @@ function planLayer(layer: tfl.layers.Layer, source: KerasH5Layer, label: string)
 
   layer.weights.forEach((weight, i) => {
     const weightName = weightNames[i]!;
-    const found = source.dataset(weightName).shape ?? [];
+    const dataset = source.dataset(weightName);
+    if (!FLOAT_DTYPES.includes(String(dataset.dtype))) {
+      throw new BundleError(
+        'H5_BAD_DTYPE',
+        `Weight '${weightName}' of layer '${layer.name}' in ${label} has HDF5 dtype ` +
+          `${JSON.stringify(dataset.dtype)}; only little-endian float32 and float64 are read.`,
+      );
+    }
+    const found = dataset.shape ?? [];
     if (found.length !== weight.shape.length || found.some((d, j) => d !== weight.shape[j])) {
       throw new BundleError(
         'H5_SHAPE_MISMATCH',
@@ -118,7 +130,8 @@ function planLayer(layer: tfl.layers.Layer, source: KerasH5Layer, label: string)
 function matchByRole(modelNames: string[], fileNames: string[]): string[] {
   const modelRoles = modelNames.map(weightRole);
   const byRole = new Map(fileNames.map((name) => [weightRole(name), name]));
-  const distinct = byRole.size === fileNames.length && new Set(modelRoles).size === modelRoles.length;
+  const distinct =
+    byRole.size === fileNames.length && new Set(modelRoles).size === modelRoles.length;
   if (!distinct || !modelRoles.every((role) => byRole.has(role))) return fileNames;
 
   return modelRoles.map((role) => byRole.get(role)!);
@@ -136,11 +149,13 @@ function weightRole(name: string): string {
 }
 
 /** Reads one layer's datasets and writes them into the layer; setWeights copies them. */
-function assignLayer(plan: LayerPlan, label: string): void {
-  const values = plan.weightNames.map((weightName) => {
-    const dataset = plan.source.dataset(weightName);
-    return tf.tensor(readFloat32(plan.source, weightName, label), dataset.shape ?? [], 'float32');
-  });
+function assignLayer(plan: LayerPlan): void {
+  const values = tf.tidy(() =>
+    plan.weightNames.map((weightName) => {
+      const shape = plan.source.dataset(weightName).shape ?? [];
+      return tf.tensor(readFloat32(plan.source, weightName), shape, 'float32');
+    }),
+  );
   try {
     plan.layer.setWeights(values);
   } finally {
@@ -149,13 +164,7 @@ function assignLayer(plan: LayerPlan, label: string): void {
 }
 
 /** A dataset's values as float32, the only weight type TF.js layers keep here. */
-function readFloat32(source: KerasH5Layer, weightName: string, label: string): Float32Array {
+function readFloat32(source: KerasH5Layer, weightName: string): Float32Array {
   const value = source.dataset(weightName).value;
-  if (value instanceof Float32Array) return value;
-  if (value instanceof Float64Array) return Float32Array.from(value);
-  throw new BundleError(
-    'H5_BAD_DTYPE',
-    `Weight '${weightName}' of layer '${source.name}' in ${label} is not float32 or float64 ` +
-      `(HDF5 dtype ${JSON.stringify(source.dataset(weightName).dtype)}).`,
-  );
+  return value instanceof Float32Array ? value : Float32Array.from(value as Float64Array);
 }

@@ -174,6 +174,29 @@ describe('loadKerasH5Weights', () => {
     model.dispose();
   });
 
+  it('reads float64 weights and refuses integer ones', async () => {
+    const model = smallModel();
+    const layers = smallLayers(model);
+    const dense = layers.find((layer) => layer.name === 'dense')!;
+    const bias = { ...dense.weights[1]!, values: new Float64Array([0.25, -1.5]), dtype: '<d' };
+    dense.weights[1] = bias;
+    const float64 = join(dir, 'small-float64.h5');
+    await writeKerasH5(float64, layers);
+    dense.weights[1] = { ...bias, values: new Int32Array([1, 2]), dtype: '<i' };
+    const int32 = join(dir, 'small-int32.h5');
+    await writeKerasH5(int32, layers);
+
+    await loadKerasH5Weights(model, float64);
+    const error = await rejection(loadKerasH5Weights(model, int32));
+
+    expect(model.getLayer('dense').getWeights()[1]!.dataSync()).toEqual(
+      new Float32Array([0.25, -1.5]),
+    );
+    expect(error.code).toBe('H5_BAD_DTYPE');
+    expect(error.message).toContain("'dense/bias:0' of layer 'dense'");
+    model.dispose();
+  });
+
   it('says plainly when the file is not HDF5, not there, or not Keras', async () => {
     const model = smallModel();
     const text = join(dir, 'not-weights.h5');

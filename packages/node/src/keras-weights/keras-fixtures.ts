@@ -10,7 +10,9 @@ import type { Group } from 'h5wasm/node';
 export interface FixtureWeight {
   name: string;
   shape: number[];
-  values: Float32Array;
+  values: Float32Array | Float64Array | Int32Array;
+  /** h5wasm dtype; float32 (`<f`) by default. */
+  dtype?: string;
 }
 
 /** One layer of a fixture file; layers without weights (pools, inputs) have none. */
@@ -108,7 +110,8 @@ export async function writeKerasH5(
         const parts = weight.name.split('/');
         const leaf = parts.pop()!;
         const parent = parts.reduce((at, part) => childGroup(at, part), group);
-        parent.create_dataset({ name: leaf, data: weight.values, shape: weight.shape, dtype: '<f' });
+        const { values: data, shape, dtype = '<f' } = weight;
+        parent.create_dataset({ name: leaf, data, shape, dtype });
       }
     }
   } finally {

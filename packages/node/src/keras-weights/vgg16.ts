@@ -2,7 +2,7 @@ import { BundleError, VGG16_LAYER_NAMES, VGG16_SPEC, vgg16 } from '@bloodcell/co
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { loadKerasH5Weights } from './h5-weights.js';
-import { fileSystemModelSource } from './tfjs-files.js';
+import { fileSystemModelSource } from '../model-files/index.js';
 
 /** Where VGG16's ImageNet weights come from: Keras's notop `.h5`, or a TF.js layers export. */
 export type Vgg16Source = { h5: string } | { tfjsModelDir: string };
@@ -14,8 +14,8 @@ export type Vgg16Source = { h5: string } | { tfjsModelDir: string };
  * output; `inputSize` rebuilds an export at another size, since the weights do not depend on it.
  *
  * @example
- * const keras = join(homedir(), '.keras', 'models');
- * const base = await loadVgg16({ h5: join(keras, 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5') });
+ * const notop = 'vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5';
+ * const base = await loadVgg16({ h5: join(homedir(), '.keras', 'models', notop) });
  * const exported = await loadVgg16({ tfjsModelDir: 'models/vgg16' }, { inputSize: 224 });
  */
 export async function loadVgg16(

@@ -5,6 +5,7 @@ import {
   CELL_TYPES,
   DEFAULT_LOCALISE_OPTIONS,
   FeatureExtractor,
+  LOCALISER_VERSION,
   MOBILENET_V2_SPEC,
   VERSION,
   type BackboneSpec,
@@ -18,7 +19,7 @@ import {
   fitTemperature,
   stackBackboneAndHead,
 } from '@bloodcell/core';
-import { modelFolderHandler, writeBundle } from '@bloodcell/node';
+import { fileSystemModelSource, writeBundle } from '@bloodcell/node';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { type LabelledImage, listLabelledImages, readGroups } from '../dataset/index.js';
@@ -173,7 +174,7 @@ export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
 export async function loadExtractor(
   options: Pick<TrainOptions, 'baseModelDir' | 'cacheDir' | 'fit'>,
 ): Promise<{ extractor: FeatureExtractor; cache: FeatureCache }> {
-  const full = await tfl.loadLayersModel(modelFolderHandler(options.baseModelDir));
+  const full = await tfl.loadLayersModel(fileSystemModelSource(options.baseModelDir));
   const backbone = cutAtLayer(full, MOBILENET_V2_SPEC.outputLayer);
   const [, height, width, channels] = backbone.outputs[0]!.shape as number[];
   const spec: BackboneSpec = { ...MOBILENET_V2_SPEC, featureShape: [height!, width!, channels!] };
@@ -186,7 +187,8 @@ export async function loadExtractor(
     ...(fit === 'cell-crop' ? { localise: { ...DEFAULT_LOCALISE_OPTIONS } } : {}),
   };
   const weightsSha256 = await weightsFingerprint(options.baseModelDir);
-  const id = extractorId({ spec, preprocessing, weightsSha256 });
+  const localiser = fit === 'cell-crop' ? LOCALISER_VERSION : 0;
+  const id = extractorId({ spec, preprocessing, weightsSha256, localiser });
   const cache = new FeatureCache(options.cacheDir, id, height! * width! * channels!);
   return { extractor: new FeatureExtractor(backbone, spec, preprocessing), cache };
 }

@@ -9,7 +9,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { fillKnownWeights, knownValues } from './keras-fixtures.js';
-import { fileSystemModelSource, loadVgg16 } from './index.js';
+import { fileSystemModelSource } from '../model-files/index.js';
+import { loadVgg16 } from './index.js';
 
 let dir: string;
 
