@@ -22,7 +22,14 @@ export {
   type BackboneSpec,
 } from './backbones/index.js';
 export { vgg16, VGG16_LAYER_NAMES } from './backbones/vgg16.js';
-export { HEAD_LAYER, createHead, stackBackboneAndHead, type HeadOptions } from './head/index.js';
+export {
+  HEAD_KINDS,
+  HEAD_LAYER,
+  createHead,
+  stackBackboneAndHead,
+  type HeadKind,
+  type HeadOptions,
+} from './head/index.js';
 export {
   DEFAULT_LOCALISE_OPTIONS,
   LOCALISER_VERSION,
@@ -39,7 +46,9 @@ export {
   Classifier,
   type ClassifyBatchOptions,
   type ClassifyResult,
+  type ReviewReason,
 } from './classifier/index.js';
+export { fitOutlierModel, outlierScore, poolFeatures, type OutlierModel } from './outlier/index.js';
 export {
   BUNDLE_FORMAT,
   BUNDLE_FORMAT_VERSION,
@@ -71,3 +80,4 @@ export {
   type ClassificationReport,
   type ConfusionMatrix,
 } from './metrics/index.js';
+export { explainClassification, type ActivationMap } from './explain/index.js';

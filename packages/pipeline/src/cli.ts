@@ -18,6 +18,7 @@ Options:
   --out DIR           where the bundle goes (default: ${DEFAULT_MODEL_DIR})
   --cache DIR         feature cache (default: artifacts/cache/features)
   --fit MODE          cell-crop (default) or whole-image
+  --head KIND         pooled (default: global average pooling + Dense) or flatten (Flatten + Dense)
   --seed N            seed of the split, shuffles and initialisation (default: 7)
   --max-per-group N   use at most N images of each field group (quick runs)
   --epochs N          most epochs of head training (default: 40; stops early)
@@ -36,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string', default: DEFAULT_MODEL_DIR },
       cache: { type: 'string', default: 'artifacts/cache/features' },
       fit: { type: 'string', default: 'cell-crop' },
+      head: { type: 'string', default: 'pooled' },
       seed: { type: 'string', default: '7' },
       'max-per-group': { type: 'string' },
       epochs: { type: 'string' },
@@ -58,6 +60,11 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
+  if (values.head !== 'pooled' && values.head !== 'flatten') {
+    process.stderr.write(`bloodcell-pipeline: --head must be pooled or flatten; got "${values.head}".\n`);
+    return 2;
+  }
+
   await selectBackend(values.backend ? { prefer: values.backend as BackendName } : {});
   const started = Date.now();
   const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -68,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
     outDir: resolve(values.out),
     cacheDir: resolve(values.cache),
     fit: values.fit,
+    head: values.head,
     seed: integer(values.seed, '--seed'),
     maxPerGroup: values['max-per-group'] ? integer(values['max-per-group'], '--max-per-group') : undefined,
     epochs: values.epochs ? integer(values.epochs, '--epochs') : undefined,

@@ -10,5 +10,5 @@ export {
   type LabelledFeatures,
   type TrainedHead,
 } from './train-head/index.js';
-export { loadExtractor, trainBundle, type TrainOptions, type TrainResult } from './train/index.js';
+export { HEAD_DEFAULTS, loadExtractor, trainBundle, type TrainOptions, type TrainResult } from './train/index.js';
 export { seededRandom, shuffleInPlace } from './random/index.js';

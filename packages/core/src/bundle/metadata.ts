@@ -3,6 +3,7 @@ import type { Calibration } from '../calibration/index.js';
 import { CELL_TYPES, type CellType } from '../cell-types.js';
 import { BundleError } from '../errors.js';
 import type { ClassificationReport } from '../metrics/index.js';
+import type { OutlierModel } from '../outlier/index.js';
 import { PIXEL_SCALINGS, type PixelScaling } from '../preprocess/index.js';
 import { VERSION } from '../version.js';
 
@@ -49,6 +50,8 @@ export interface BundleMetadata {
   calibration: Calibration;
   training: TrainingRecord;
   validation: ClassificationReport;
+  /** Flags images unlike the training images; absent in bundles that predate it. */
+  outlier?: OutlierModel;
 }
 
 /**
@@ -81,6 +84,7 @@ export function parseBundleMetadata(json: unknown): BundleMetadata {
   checkBackbone(meta.backbone);
   checkPreprocessing(meta.preprocessing, meta.backbone!);
   checkCalibration(meta.calibration);
+  checkOutlier(meta.outlier, meta.backbone!.featureShape[2]);
   return meta as BundleMetadata;
 }
 
@@ -126,5 +130,22 @@ function checkCalibration(calibration: Calibration | undefined): void {
   }
   if (!(typeof threshold === 'number' && threshold >= 0 && threshold <= 1)) {
     throw new BundleError('BAD_METADATA', `calibration.reviewThreshold must be in [0, 1]; got ${String(threshold)}.`);
+  }
+}
+
+function checkOutlier(outlier: OutlierModel | undefined, channels: number): void {
+  if (outlier === undefined) return;
+  const shapeOk =
+    Array.isArray(outlier.means) &&
+    outlier.means.length === CELL_TYPES.length &&
+    outlier.means.every((mean) => Array.isArray(mean) && mean.length === channels) &&
+    Array.isArray(outlier.spread) &&
+    outlier.spread.length === channels &&
+    typeof outlier.threshold === 'number';
+  if (!shapeOk) {
+    throw new BundleError(
+      'BAD_METADATA',
+      `outlier must hold ${CELL_TYPES.length} means and a spread of ${channels} channels each, and a threshold.`,
+    );
   }
 }

@@ -8,6 +8,7 @@ import { BundleError, ImageInputError } from '../errors.js';
 import { type CellRegion, FeatureExtractor } from '../features/index.js';
 import { HEAD_LAYER } from '../head/index.js';
 import { argmax } from '../metrics/index.js';
+import { outlierScore } from '../outlier/index.js';
 import type { CellImage } from '../preprocess/index.js';
 
 /** What the classifier says about one image. */
@@ -16,9 +17,20 @@ export interface ClassifyResult extends CellRegion {
   /** Calibrated probability of `cellType`. */
   probability: number;
   probabilities: CellProbabilities;
-  /** True when `probability` is under the bundle's review threshold. */
+  /** True when any of `reviewReasons` applies: a person should look at this cell. */
   referForReview: boolean;
+  /** Why the result needs review; empty when it does not. */
+  reviewReasons: ReviewReason[];
+  /** Distance from the training images (see OutlierModel); null when the bundle has no outlier model. */
+  outlierScore: number | null;
 }
+
+/**
+ * `low-confidence`: probability under the bundle's threshold; `unlike-training`: the features are far
+ * from every cell type seen in training (another stain, scale or object); `no-cell-found`: the
+ * localiser found no white cell and the whole image was classified.
+ */
+export type ReviewReason = 'low-confidence' | 'unlike-training' | 'no-cell-found';
 
 export interface ClassifyBatchOptions {
   /** Images per forward pass; larger uses more memory for a little more speed. */
@@ -95,11 +107,15 @@ export class Classifier {
     for (let start = 0; start < images.length; start += batchSize) {
       const batch = images.slice(start, start + batchSize);
       const { features, regions } = await this.extractor.extract(batch);
-      const probabilities = tf.tidy(() => this.head.predict(features) as tf.Tensor2D);
+      const [probabilities, pooled] = tf.tidy(() => [
+        this.head.predict(features) as tf.Tensor2D,
+        tf.mean(features, [1, 2]) as tf.Tensor2D,
+      ]);
       features.dispose();
       const rows = (await probabilities.array()) as number[][];
-      probabilities.dispose();
-      rows.forEach((row, i) => results.push(this.describe(row, regions[i]!)));
+      const pooledRows = (await pooled.array()) as number[][];
+      tf.dispose([probabilities, pooled]);
+      rows.forEach((row, i) => results.push(this.describe(row, pooledRows[i]!, regions[i]!)));
     }
     return results;
   }
@@ -109,15 +125,25 @@ export class Classifier {
     this.model.dispose();
   }
 
-  private describe(raw: number[], region: CellRegion): ClassifyResult {
+  private describe(raw: number[], pooled: number[], region: CellRegion): ClassifyResult {
     const calibrated = applyTemperature(raw, this.metadata.calibration.temperature);
     const best = argmax(calibrated);
     const probability = calibrated[best]!;
+    const { outlier } = this.metadata;
+    const score = outlier ? outlierScore(outlier, pooled) : null;
+
+    const reviewReasons: ReviewReason[] = [];
+    if (probability < this.metadata.calibration.reviewThreshold) reviewReasons.push('low-confidence');
+    if (outlier && score! > outlier.threshold) reviewReasons.push('unlike-training');
+    if (this.metadata.preprocessing.fit === 'cell-crop' && !region.cellFound) reviewReasons.push('no-cell-found');
+
     return {
       cellType: CELL_TYPES[best]!,
       probability,
       probabilities: Object.fromEntries(CELL_TYPES.map((c, i) => [c, calibrated[i]!])) as CellProbabilities,
-      referForReview: probability < this.metadata.calibration.reviewThreshold,
+      referForReview: reviewReasons.length > 0,
+      reviewReasons,
+      outlierScore: score,
       ...region,
     };
   }

@@ -1,4 +1,4 @@
-import { CELL_TYPES, createHead } from '@bloodcell/core';
+import { CELL_TYPES, createHead, type HeadKind } from '@bloodcell/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
@@ -12,6 +12,7 @@ export interface LabelledFeatures {
 
 export interface HeadTrainingOptions {
   featureShape: readonly [number, number, number];
+  kind?: HeadKind;
   epochs?: number;
   batchSize?: number;
   learningRate?: number;
@@ -61,7 +62,7 @@ export async function trainHead(
   const length = featureShape[0] * featureShape[1] * featureShape[2];
   const weights = classWeightsOf(train.labels, options.classWeights ?? true);
 
-  const head = createHead(featureShape, { seed });
+  const head = createHead(featureShape, { seed, kind: options.kind });
   const optimizer = tf.train.adam(options.learningRate ?? 1e-3);
   const random = seededRandom(seed);
   const order = train.labels.map((_, i) => i);
