@@ -2,14 +2,16 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { BloodcellError } from '@bloodcell/core';
+import { BloodcellError, type HeadKind } from '@bloodcell/core';
 import { type BackendName, DEFAULT_MODEL_DIR, formatSeconds, selectBackend } from '@bloodcell/node';
 
+import { crossValidate } from './cross-validate/index.js';
 import { trainBundle } from './train/index.js';
 
-const USAGE = `Usage: bloodcell-pipeline train [options]
+const USAGE = `Usage: bloodcell-pipeline <train | cross-validate> [options]
 
-Trains a bundle from labelled smear images with the frozen MobileNetV2 base.
+train           trains a bundle from labelled smear images with the frozen MobileNetV2 base
+cross-validate  group k-fold cross-validation of heads on the same features (prints a table)
 
 Options:
   --data DIR          <CELL_TYPE>/<image> folder (default: ../shared/data/blood-cells/TRAIN)
@@ -23,6 +25,8 @@ Options:
   --max-per-group N   use at most N images of each field group (quick runs)
   --epochs N          most epochs of head training (default: 40; stops early)
   --backend NAME      TF.js backend: tensorflow, wasm or cpu
+  --folds N           cross-validate: number of group folds (default: 5)
+  --heads LIST        cross-validate: comma-separated head kinds (default: pooled,flatten)
   --verbose           a line per epoch
   -h, --help          this text`;
 
@@ -42,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
       'max-per-group': { type: 'string' },
       epochs: { type: 'string' },
       backend: { type: 'string' },
+      folds: { type: 'string', default: '5' },
+      heads: { type: 'string', default: 'pooled,flatten' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -51,8 +57,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  if (command !== 'train') {
-    process.stderr.write(`bloodcell-pipeline: unknown stage "${command}"; available: train.\n`);
+  if (command !== 'train' && command !== 'cross-validate') {
+    process.stderr.write(`bloodcell-pipeline: unknown command "${command}"; available: train, cross-validate.\n`);
     return 2;
   }
   if (values.fit !== 'cell-crop' && values.fit !== 'whole-image') {
@@ -68,6 +74,35 @@ async function main(argv: string[]): Promise<number> {
   await selectBackend(values.backend ? { prefer: values.backend as BackendName } : {});
   const started = Date.now();
   const say = (line: string) => process.stderr.write(`${line}\n`);
+
+  if (command === 'cross-validate') {
+    const heads = values.heads.split(',').map((head) => head.trim());
+    const unknown = heads.find((head) => head !== 'pooled' && head !== 'flatten');
+    if (unknown !== undefined) {
+      process.stderr.write(`bloodcell-pipeline: --heads takes pooled and flatten; got "${unknown}".\n`);
+      return 2;
+    }
+    const results = await crossValidate({
+      dataDir: resolve(values.data),
+      groupsCsv: resolve(values.groups),
+      baseModelDir: resolve(values.base),
+      cacheDir: resolve(values.cache),
+      fit: values.fit,
+      heads: heads as HeadKind[],
+      folds: integer(values.folds, '--folds'),
+      seed: integer(values.seed, '--seed'),
+      log: say,
+    });
+    process.stdout.write('| fit | head | accuracy (mean ± sd over folds) | balanced accuracy |\n|---|---|---|---|\n');
+    for (const result of results) {
+      process.stdout.write(
+        `| ${result.fit} | ${result.head} | ${result.meanAccuracy.toFixed(3)} ± ${result.accuracySpread.toFixed(3)} | ` +
+          `${result.meanBalancedAccuracy.toFixed(3)} |\n`,
+      );
+    }
+    say(`cross-validate: done in ${formatSeconds((Date.now() - started) / 1000)}`);
+    return 0;
+  }
   const result = await trainBundle({
     dataDir: resolve(values.data),
     groupsCsv: resolve(values.groups),

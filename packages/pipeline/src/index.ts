@@ -12,3 +12,4 @@ export {
 } from './train-head/index.js';
 export { HEAD_DEFAULTS, loadExtractor, trainBundle, type TrainOptions, type TrainResult } from './train/index.js';
 export { seededRandom, shuffleInPlace } from './random/index.js';
+export { crossValidate, type CrossValidateOptions, type CrossValidationResult } from './cross-validate/index.js';

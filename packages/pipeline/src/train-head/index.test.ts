@@ -40,6 +40,14 @@ describe('trainHead', () => {
     expect(Math.min(...trained.history.map((epoch) => epoch.validationLoss))).toBe(best.validationLoss);
   });
 
+  it('trains a pooled head on pooled rows that answers the same on the full feature maps', async () => {
+    const validation = features(40, 2);
+    const trained = await trainHead(features(200, 1), validation, { featureShape: SHAPE, kind: 'pooled', seed: 3, epochs: 5 });
+    expect(trained.head.inputs[0]!.shape).toEqual([null, ...SHAPE]);
+    const full = predictHead(trained.head, validation.features, LENGTH, SHAPE);
+    full.forEach((row, i) => row.forEach((p, k) => expect(p).toBeCloseTo(trained.validationProbabilities[i]![k]!, 5)));
+  });
+
   it('repeats exactly for a seed', async () => {
     const options = { featureShape: SHAPE, seed: 5, epochs: 3 } as const;
     const a = await trainHead(features(64, 1), features(16, 2), options);

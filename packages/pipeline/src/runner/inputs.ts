@@ -1,0 +1,47 @@
+import { stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
+import { hashFile, hashFolder, hashListing, hashValue } from '../fingerprint/index.js';
+import type { StageInput } from './index.js';
+
+type Kind = 'file' | 'folder' | 'listing';
+
+/**
+ * An input or output on disk, named by its path relative to `root`: a file by its content hash, a
+ * folder by the hash of all its files (`folder`) or of their names, sizes and times (`listing`,
+ * for big data folders). A folder with a `describedBy` file (a manifest listing every file's hash)
+ * is fingerprinted by that file alone, so big outputs are not hashed twice.
+ *
+ * @example
+ * pathInput(root, 'artifacts/ingest', { describedBy: 'manifest.json' });
+ * pathInput(root, '../shared/data/blood-cells/TRAIN', { folder: 'listing' });
+ */
+export function pathInput(
+  root: string,
+  path: string,
+  options: { folder?: Exclude<Kind, 'file'>; describedBy?: string } = {},
+): StageInput {
+  const absolute = resolve(root, path);
+  return {
+    name: path.split('\\').join('/'),
+    fingerprint: async () => {
+      const info = await stat(absolute).catch(() => undefined);
+      if (!info) return null;
+      if (!info.isDirectory()) return hashFile(absolute);
+      if (options.describedBy) {
+        return hashFile(join(absolute, options.describedBy)).catch(() => null);
+      }
+      return options.folder === 'listing' ? hashListing(absolute) : hashFolder(absolute);
+    },
+  };
+}
+
+/**
+ * An input known by a value rather than a path (a remote listing, a pinned URL with its sha256).
+ *
+ * @example
+ * valueInput('https://example.org/cells.zip', async () => ({ sha256 }));
+ */
+export function valueInput(name: string, read: () => Promise<unknown>): StageInput {
+  return { name, fingerprint: async () => hashValue(await read()) };
+}
