@@ -81,3 +81,4 @@ export {
   type ConfusionMatrix,
 } from './metrics/index.js';
 export { explainClassification, type ActivationMap } from './explain/index.js';
+export { CROP_VIEWS, applyCropView, cropView, zoomBox, type CropView } from './views/index.js';

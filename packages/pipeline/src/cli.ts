@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { BloodcellError, type HeadKind } from '@bloodcell/core';
+import { BloodcellError, CROP_VIEWS, type HeadKind } from '@bloodcell/core';
 import { type BackendName, DEFAULT_MODEL_DIR, formatSeconds, selectBackend } from '@bloodcell/node';
 
 import { crossValidate } from './cross-validate/index.js';
@@ -27,6 +27,8 @@ Options:
   --backend NAME      TF.js backend: tensorflow, wasm or cpu
   --folds N           cross-validate: number of group folds (default: 5)
   --heads LIST        cross-validate: comma-separated head kinds (default: pooled,flatten)
+  --views LIST        comma-separated training views (${CROP_VIEWS.map((view) => view.name).join(', ')});
+                      pooled head only (default: none)
   --verbose           a line per epoch
   -h, --help          this text`;
 
@@ -48,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
       backend: { type: 'string' },
       folds: { type: 'string', default: '5' },
       heads: { type: 'string', default: 'pooled,flatten' },
+      views: { type: 'string', default: '' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -89,14 +92,16 @@ async function main(argv: string[]): Promise<number> {
       cacheDir: resolve(values.cache),
       fit: values.fit,
       heads: heads as HeadKind[],
+      views: viewNames(values.views),
       folds: integer(values.folds, '--folds'),
       seed: integer(values.seed, '--seed'),
       log: say,
     });
-    process.stdout.write('| fit | head | accuracy (mean ± sd over folds) | balanced accuracy |\n|---|---|---|---|\n');
+    process.stdout.write('| fit | head | views | accuracy (mean ± sd over folds) | balanced accuracy |\n|---|---|---|---|---|\n');
     for (const result of results) {
       process.stdout.write(
-        `| ${result.fit} | ${result.head} | ${result.meanAccuracy.toFixed(3)} ± ${result.accuracySpread.toFixed(3)} | ` +
+        `| ${result.fit} | ${result.head} | ${result.views.join(', ') || 'none'} | ` +
+          `${result.meanAccuracy.toFixed(3)} ± ${result.accuracySpread.toFixed(3)} | ` +
           `${result.meanBalancedAccuracy.toFixed(3)} |\n`,
       );
     }
@@ -111,6 +116,7 @@ async function main(argv: string[]): Promise<number> {
     cacheDir: resolve(values.cache),
     fit: values.fit,
     head: values.head,
+    views: viewNames(values.views),
     seed: integer(values.seed, '--seed'),
     maxPerGroup: values['max-per-group'] ? integer(values['max-per-group'], '--max-per-group') : undefined,
     epochs: values.epochs ? integer(values.epochs, '--epochs') : undefined,
@@ -129,6 +135,10 @@ async function main(argv: string[]): Promise<number> {
   say(`recall: ${Object.entries(validation.recall).map(([c, r]) => `${c} ${r.toFixed(3)}`).join(', ')}`);
   say(`confusion matrix (rows true, columns predicted): ${JSON.stringify(validation.confusionMatrix)}`);
   return 0;
+}
+
+function viewNames(list: string): string[] {
+  return list.split(',').map((name) => name.trim()).filter((name) => name !== '');
 }
 
 function integer(text: string, flag: string): number {

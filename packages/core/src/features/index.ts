@@ -4,6 +4,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { BackboneSpec } from '../backbones/index.js';
 import type { PreprocessingSpec } from '../bundle/metadata.js';
 import { locateCell } from '../localise/index.js';
+import { applyCropView, type CropView, zoomBox } from '../views/index.js';
 import {
   type Box,
   type CellImage,
@@ -56,11 +57,13 @@ export class FeatureExtractor {
    * @example
    * const input = extractor.input(image, region.box);
    */
-  input(image: CellImage, box: Box): tf.Tensor3D {
+  input(image: CellImage, box: Box, view?: CropView): tf.Tensor3D {
     return tf.tidy(() => {
       const pixels = toImageTensor(image);
-      const square = cropAndResize(pixels, this.spec.inputSize, box);
-      return scalePixels(square, this.spec.scaling);
+      const { width, height } = imageSize(image);
+      const region = view?.zoom ? zoomBox(box, view.zoom, width, height) : box;
+      const square = cropAndResize(pixels, this.spec.inputSize, region);
+      return scalePixels(view ? applyCropView(square, view) : square, this.spec.scaling);
     });
   }
 
@@ -75,15 +78,18 @@ export class FeatureExtractor {
   }
 
   /**
-   * Locates, prepares and runs a batch of images in one call.
+   * Locates, prepares and runs a batch of images in one call, optionally through a training view.
    *
    * @example
    * const { features, regions } = await extractor.extract(images);
    * features.dispose();
    */
-  async extract(images: readonly CellImage[]): Promise<{ features: tf.Tensor4D; regions: CellRegion[] }> {
+  async extract(
+    images: readonly CellImage[],
+    view?: CropView,
+  ): Promise<{ features: tf.Tensor4D; regions: CellRegion[] }> {
     const regions = await Promise.all(images.map((image) => this.locate(image)));
-    const inputs = images.map((image, i) => this.input(image, regions[i]!.box));
+    const inputs = images.map((image, i) => this.input(image, regions[i]!.box, view));
     try {
       return { features: this.run(inputs), regions };
     } finally {

@@ -1,4 +1,11 @@
-import { type ClassificationReport, classificationReport, type HeadKind, type PreprocessingSpec } from '@bloodcell/core';
+import {
+  type ClassificationReport,
+  classificationReport,
+  cropView,
+  type HeadKind,
+  OptionError,
+  type PreprocessingSpec,
+} from '@bloodcell/core';
 
 import { listLabelledImages, readGroups } from '../dataset/index.js';
 import { extractFeatures } from '../extract/index.js';
@@ -13,6 +20,8 @@ export interface CrossValidateOptions {
   cacheDir: string;
   fit?: PreprocessingSpec['fit'];
   heads?: HeadKind[];
+  /** Names of CROP_VIEWS added to each fold's training images (pooled heads only). */
+  views?: string[];
   folds?: number;
   seed?: number;
   progress?: boolean;
@@ -22,6 +31,7 @@ export interface CrossValidateOptions {
 export interface CrossValidationResult {
   fit: PreprocessingSpec['fit'];
   head: HeadKind;
+  views: string[];
   folds: ClassificationReport[];
   meanAccuracy: number;
   meanBalancedAccuracy: number;
@@ -43,31 +53,49 @@ export async function crossValidate(options: CrossValidateOptions): Promise<Cros
   const seed = options.seed ?? 7;
   const groups = options.groupsCsv ? await readGroups(options.groupsCsv) : new Map();
   const images = await listLabelledImages(options.dataDir, groups);
+  const heads = options.heads ?? ['pooled'];
+  const views = (options.views ?? []).map(cropView);
+  const pool = heads.every((head) => head === 'pooled');
+  if (views.length > 0 && !pool) {
+    throw new OptionError('VIEWS_NEED_POOLED_HEAD', 'Training views are only supported with the pooled head.');
+  }
+
   const { extractor, cache } = await loadExtractor({ ...options, fit });
-  const table = await extractFeatures(images.map((image) => image.path), extractor, cache, {
-    progress: options.progress,
-    label: `features (${fit})`,
-  });
+  const paths = images.map((image) => image.path);
+  const table = await extractFeatures(paths, extractor, cache, { progress: options.progress, label: `features (${fit})`, pool });
+  const viewTables = [];
+  for (const view of views) {
+    viewTables.push(
+      await extractFeatures(paths, extractor, cache.forView(view), { progress: options.progress, label: `view ${view.name}`, view, pool }),
+    );
+  }
 
   const index = new Map(images.map((image, i) => [image, i]));
-  const rowsOf = (subset: typeof images) => {
-    const rows = new Float32Array(subset.length * table.length);
-    subset.forEach((image, k) => {
-      const i = index.get(image)!;
-      rows.set(table.features.subarray(i * table.length, (i + 1) * table.length), k * table.length);
-    });
+  const rowsOf = (subset: typeof images, tables = [table]) => {
+    const rows = new Float32Array(subset.length * table.length * tables.length);
+    tables.forEach((source, t) =>
+      subset.forEach((image, k) => {
+        const i = index.get(image)!;
+        rows.set(source.features.subarray(i * table.length, (i + 1) * table.length), (t * subset.length + k) * table.length);
+      }),
+    );
     return rows;
   };
 
   const results: CrossValidationResult[] = [];
   const folds = groupFolds(images, options.folds ?? 5, seed);
-  for (const head of options.heads ?? ['pooled']) {
+  for (const head of heads) {
     const reports: ClassificationReport[] = [];
     for (const [k, fold] of folds.entries()) {
       const labels = fold.validation.map((image) => image.label);
+      const trainLabels = fold.train.map((image) => image.label);
       const trained = await trainHead(
-        { features: rowsOf(fold.train), labels: fold.train.map((image) => image.label) },
-        { features: rowsOf(fold.validation), labels },
+        {
+          features: rowsOf(fold.train, [table, ...viewTables]),
+          labels: Array.from({ length: viewTables.length + 1 }, () => trainLabels).flat(),
+          pooled: pool,
+        },
+        { features: rowsOf(fold.validation), labels, pooled: pool },
         { featureShape: extractor.spec.featureShape, kind: head, seed, ...HEAD_DEFAULTS[head] },
       );
       trained.head.dispose();
@@ -80,6 +108,7 @@ export async function crossValidate(options: CrossValidateOptions): Promise<Cros
     results.push({
       fit,
       head,
+      views: views.map((view) => view.name),
       folds: reports,
       meanAccuracy: mean,
       meanBalancedAccuracy: reports.reduce((a, r) => a + r.balancedAccuracy, 0) / reports.length,

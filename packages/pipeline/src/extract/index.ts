@@ -1,14 +1,16 @@
 import { readFile } from 'node:fs/promises';
 
-import type { FeatureExtractor } from '@bloodcell/core';
+import { type CropView, type FeatureExtractor, poolFeatures } from '@bloodcell/core';
 import { decodeImage, progressBar } from '@bloodcell/node';
 
 import { type FeatureCache, sha256 } from '../feature-cache/index.js';
 
-/** Features of a list of images, row i for image i, laid out [n, h * w * c]. */
+/** Features of a list of images, row i for image i, laid out [n, h * w * c] (or [n, c] pooled). */
 export interface FeatureTable {
   features: Float32Array;
+  /** Values per row: h * w * c, or c when pooled. */
   length: number;
+  pooled: boolean;
   /** sha256 of each image's file bytes, in order. */
   hashes: string[];
   /** Images whose features came from the cache rather than the backbone. */
@@ -22,6 +24,10 @@ export interface ExtractOptions {
   /** Show a progress bar (default: when stderr is a terminal). */
   progress?: boolean;
   label?: string;
+  /** A training view of each crop; its features are cached apart from the plain crop's. */
+  view?: CropView;
+  /** Keep only the channel means of each row: 49x less memory, all a pooled head needs. */
+  pool?: boolean;
 }
 
 /**
@@ -37,7 +43,11 @@ export async function extractFeatures(
   options: ExtractOptions = {},
 ): Promise<FeatureTable> {
   const batchSize = options.batchSize ?? 16;
-  const length = cache.featureLength;
+  const [rows, columns, channels] = extractor.spec.featureShape;
+  const full = cache.featureLength;
+  const length = options.pool ? channels : full;
+  const store = (row: Float32Array, i: number) =>
+    features.set(options.pool ? poolFeatures(row, rows * columns, channels) : row, i * length);
   const features = new Float32Array(paths.length * length);
   const hashes: string[] = new Array<string>(paths.length);
   const progress = progressBar(options.label ?? 'features', paths.length, { enabled: options.progress });
@@ -53,7 +63,7 @@ export async function extractFeatures(
       hashes[i] = sha256(bytes[k]!);
       const hit = await cache.get(hashes[i]!);
       if (hit) {
-        features.set(hit, i * length);
+        store(hit, i);
         cached += 1;
       } else {
         misses.push(k);
@@ -62,13 +72,13 @@ export async function extractFeatures(
 
     if (misses.length > 0) {
       const images = await Promise.all(misses.map((k) => decodeImage(bytes[k]!)));
-      const { features: batch } = await extractor.extract(images);
+      const { features: batch } = await extractor.extract(images, options.view);
       const values = (await batch.data()) as Float32Array;
       batch.dispose();
       for (const [m, k] of misses.entries()) {
-        const row = values.subarray(m * length, (m + 1) * length);
-        features.set(row, indices[k]! * length);
-        await cache.put(hashes[indices[k]!]!, row.slice());
+        const row = values.slice(m * full, (m + 1) * full);
+        store(row, indices[k]!);
+        await cache.put(hashes[indices[k]!]!, row);
       }
     }
     progress.tick(indices.length);
@@ -76,5 +86,5 @@ export async function extractFeatures(
 
   const seconds = (Date.now() - started) / 1000;
   progress.done(`${paths.length} images (${cached} from cache) in ${seconds.toFixed(1)}s`);
-  return { features, length, hashes, cached, seconds };
+  return { features, length, pooled: Boolean(options.pool), hashes, cached, seconds };
 }

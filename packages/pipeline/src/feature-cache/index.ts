@@ -12,8 +12,18 @@ import { writeFileAtomic } from '@bloodcell/node';
 export class FeatureCache {
   readonly dir: string;
 
-  constructor(root: string, readonly extractorId: string, readonly featureLength: number) {
+  constructor(readonly root: string, readonly extractorId: string, readonly featureLength: number) {
     this.dir = join(root, extractorId);
+  }
+
+  /**
+   * The cache of one training view of the same crops (a sibling folder with its own id).
+   *
+   * @example
+   * const mirrored = cache.forView(cropView('mirror'));
+   */
+  forView(view: object): FeatureCache {
+    return new FeatureCache(this.root, extractorId({ parent: this.extractorId, view }), this.featureLength);
   }
 
   /**

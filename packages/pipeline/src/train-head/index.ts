@@ -1,4 +1,4 @@
-import { CELL_TYPES, createHead, type HeadKind, poolFeatures } from '@bloodcell/core';
+import { CELL_TYPES, createHead, type HeadKind, OptionError, poolFeatures } from '@bloodcell/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
@@ -8,6 +8,8 @@ import { seededRandom, shuffleInPlace } from '../random/index.js';
 export interface LabelledFeatures {
   features: Float32Array;
   labels: readonly number[];
+  /** Rows are already channel means ([n, c]); only a pooled head takes them. */
+  pooled?: boolean;
 }
 
 export interface HeadTrainingOptions {
@@ -53,11 +55,17 @@ export async function trainHead(
   validation: LabelledFeatures,
   options: HeadTrainingOptions,
 ): Promise<TrainedHead> {
-  if (options.kind !== 'pooled') return trainOnFeatures(train, validation, options);
+  if (options.kind !== 'pooled') {
+    if (train.pooled || validation.pooled) {
+      throw new OptionError('POOLED_ROWS_NEED_POOLED_HEAD', 'Pooled feature rows can only train the pooled head.');
+    }
+    return trainOnFeatures(train, validation, options);
+  }
 
   // Averaging once up front is exact for a pooled head and makes every epoch 49x lighter.
   const [rows, columns, channels] = options.featureShape;
-  const pool = (set: LabelledFeatures) => ({ ...set, features: poolFeatures(set.features, rows * columns, channels) });
+  const pool = (set: LabelledFeatures) =>
+    set.pooled ? set : { ...set, features: poolFeatures(set.features, rows * columns, channels), pooled: true };
   const trained = await trainOnFeatures(pool(train), pool(validation), { ...options, featureShape: [1, 1, channels] });
   const head = createHead(options.featureShape, { seed: options.seed ?? 0, kind: 'pooled' });
   head.setWeights(trained.head.getWeights());

@@ -10,6 +10,9 @@ import {
   VERSION,
   type BackboneSpec,
   type BundleMetadata,
+  type CropView,
+  OptionError,
+  cropView,
   type HeadKind,
   type PreprocessingSpec,
   applyTemperature,
@@ -46,6 +49,8 @@ export interface TrainOptions {
   fit?: PreprocessingSpec['fit'];
   /** Head on the features; `pooled` by default (see docs/decisions/0002-pooled-head.md). */
   head?: HeadKind;
+  /** Names of CROP_VIEWS whose features are added to the training images (pooled head only). */
+  views?: string[];
   validationShare?: number;
   seed?: number;
   /** Use at most this many images of each field group (quick runs and tests). */
@@ -107,23 +112,32 @@ export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
       `in ${split.validationGroups.length} held-out field groups)`,
   );
 
+  const views = (options.views ?? []).map(cropView);
+  if (views.length > 0 && head !== 'pooled') {
+    throw new OptionError('VIEWS_NEED_POOLED_HEAD', 'Training views are only supported with the pooled head (--head pooled).');
+  }
+  const pool = head === 'pooled';
+
   const { extractor, cache } = await timed('base', () => loadExtractor(options));
   const table = await timed('features', () =>
     extractFeatures(
       [...split.train, ...split.validation].map((image) => image.path),
       extractor,
       cache,
-      { progress: options.progress, label: 'features' },
+      { progress: options.progress, label: 'features', pool },
     ),
   );
   log(`features: ${table.hashes.length} images, ${table.cached} from cache, ${table.seconds.toFixed(1)}s`);
 
   const trainRows = table.features.subarray(0, split.train.length * table.length);
   const validationRows = table.features.subarray(split.train.length * table.length);
+  const augmented = await timed('views', () =>
+    withViews(trainRows, split.train, views, { extractor, cache, progress: options.progress, log }),
+  );
   const trained = await timed('head', () =>
     trainHead(
-      { features: trainRows, labels: split.train.map((image) => image.label) },
-      { features: validationRows, labels: split.validation.map((image) => image.label) },
+      { features: augmented.features, labels: augmented.labels, pooled: pool },
+      { features: validationRows, labels: split.validation.map((image) => image.label), pooled: pool },
       {
         featureShape: extractor.spec.featureShape,
         seed,
@@ -141,10 +155,11 @@ export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
   );
 
   const [rows, columns, channels] = extractor.spec.featureShape;
+  const pooled = (features: Float32Array) => (pool ? features : poolFeatures(features, rows * columns, channels));
   const outlier = fitOutlierModel(
-    poolFeatures(trainRows, rows * columns, channels),
+    pooled(trainRows),
     split.train.map((image) => image.label),
-    poolFeatures(validationRows, rows * columns, channels),
+    pooled(validationRows),
     channels,
     CELL_TYPES.length,
   );
@@ -171,6 +186,7 @@ export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
       seed,
       createdAt: new Date().toISOString(),
       head,
+      views: views.map((view) => view.name),
       epochs: trained.history.length,
       bestEpoch: trained.bestEpoch + 1,
       featureCache: cache.extractorId,
@@ -218,6 +234,37 @@ export async function loadExtractor(
   const id = extractorId({ spec, preprocessing, weightsSha256, localiser });
   const cache = new FeatureCache(options.cacheDir, id, height! * width! * channels!);
   return { extractor: new FeatureExtractor(backbone, spec, preprocessing), cache };
+}
+
+/**
+ * Appends the features of each training view of the training images to their plain features
+ * (pooled rows), with the labels repeated to match. Validation never sees views.
+ *
+ * @example
+ * const { features, labels } = await withViews(trainRows, split.train, [cropView('mirror')], context);
+ */
+export async function withViews(
+  rows: Float32Array,
+  images: readonly LabelledImage[],
+  views: readonly CropView[],
+  context: { extractor: FeatureExtractor; cache: FeatureCache; progress?: boolean; log?: (line: string) => void },
+): Promise<{ features: Float32Array; labels: number[] }> {
+  const labels = images.map((image) => image.label);
+  if (views.length === 0) return { features: rows, labels };
+
+  const features = new Float32Array(rows.length * (views.length + 1));
+  features.set(rows, 0);
+  for (const [v, view] of views.entries()) {
+    const table = await extractFeatures(
+      images.map((image) => image.path),
+      context.extractor,
+      context.cache.forView(view),
+      { progress: context.progress, label: `view ${view.name}`, view, pool: true },
+    );
+    context.log?.(`view ${view.name}: ${images.length} images, ${table.cached} from cache, ${table.seconds.toFixed(1)}s`);
+    features.set(table.features, rows.length * (v + 1));
+  }
+  return { features, labels: Array.from({ length: views.length + 1 }, () => labels).flat() };
 }
 
 function samplePerGroup(images: LabelledImage[], perGroup: number, seed: number): LabelledImage[] {
