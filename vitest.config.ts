@@ -14,7 +14,7 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'tests/**/*.test.ts'],
     // Two cores: TF.js work is CPU-bound, so more workers only thrash.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

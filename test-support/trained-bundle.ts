@@ -35,6 +35,8 @@ export async function smallTrainedBundle(): Promise<string> {
   }
 
   try {
+    // Another test file may have finished training while this one waited for the lock.
+    if (existsSync(join(target, 'model', 'bloodcell.json'))) return join(target, 'model');
     const staging = `${target}.staging-${process.pid}`;
     await selectBackend();
     await trainBundle({

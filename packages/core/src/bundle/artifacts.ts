@@ -36,7 +36,8 @@ export async function loadClassifierFromUrl(
   options: { fetch?: typeof fetch } = {},
 ): Promise<Classifier> {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  const fetchFn = options.fetch ?? globalThis.fetch;
+  // Bound: browsers throw "Illegal invocation" when fetch is called detached from window.
+  const fetchFn = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
 
   const response = await fetchFn(`${base}${METADATA_FILE}`);
   if (!response.ok) {

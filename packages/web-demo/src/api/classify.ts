@@ -1,0 +1,75 @@
+import type { PixelImage } from '@bloodcell/core';
+import { decodeImage } from '@bloodcell/node';
+
+import type { CellClassifier } from '../lifecycle/index.js';
+import type { ImageInfo, ImageOutcome } from '../report/index.js';
+import { publicError } from './errors.js';
+import type { Upload } from './uploads.js';
+
+/** An upload decoded, or the reason it could not be. */
+type Decoded =
+  | { pixels: PixelImage; info: ImageInfo; error?: undefined }
+  | { pixels?: undefined; info?: undefined; error: { code: string; message: string } };
+
+export interface ClassifyUploadsOptions {
+  /** Largest image accepted, in pixels. */
+  maxPixels: number;
+  /** Images decoded and classified together; bounds the decoded pixels held at once. */
+  batchSize: number;
+}
+
+/**
+ * Decodes and classifies uploads a batch at a time, keeping their order. A file that cannot be
+ * decoded becomes `{ file, error }` without failing the others; a model failure throws.
+ *
+ * @example
+ * const outcomes = await classifyUploads(classifier, uploads, { maxPixels: 16e6, batchSize: 4 });
+ */
+export async function classifyUploads(
+  classifier: CellClassifier,
+  uploads: readonly Upload[],
+  options: ClassifyUploadsOptions,
+): Promise<ImageOutcome[]> {
+  const outcomes: ImageOutcome[] = [];
+  for (let start = 0; start < uploads.length; start += options.batchSize) {
+    const batch = uploads.slice(start, start + options.batchSize);
+    outcomes.push(...(await classifyBatch(classifier, batch, options.maxPixels)));
+  }
+  return outcomes;
+}
+
+async function classifyBatch(
+  classifier: CellClassifier,
+  uploads: readonly Upload[],
+  maxPixels: number,
+): Promise<ImageOutcome[]> {
+  const decoded = await Promise.all(
+    uploads.map(async (upload): Promise<Decoded> => {
+      try {
+        const image = await decodeImage(upload.bytes, { maxPixels });
+        const pixels: PixelImage = { data: image.data, width: image.width, height: image.height, channels: 3 };
+        const info: ImageInfo = { width: image.width, height: image.height, format: image.format };
+        return { pixels, info };
+      } catch (error) {
+        const { code, message } = publicError(error);
+        // The decoder speaks of "the image buffer"; a person uploading knows the file by name.
+        return { error: { code, message: message.replace(/^the image buffer/, `"${upload.file}"`) } };
+      }
+    }),
+  );
+
+  // TODO: inference runs on the main thread, so /healthz answers late during a long batch; a worker
+  // thread would keep the probes prompt but needs the model loaded twice or moved off this thread.
+  const images = decoded.flatMap((entry) => (entry.pixels ? [entry.pixels] : []));
+  const results = images.length > 0 ? await classifier.classifyBatch(images, { batchSize: images.length }) : [];
+
+  let next = 0;
+  return decoded.map((entry, i) => {
+    const file = uploads[i]!.file;
+    if (!entry.pixels) return { file, error: entry.error };
+    const { cellType, probability, probabilities, referForReview, reviewReasons, outlierScore, box, cellFound } =
+      results[next++]!;
+    const image = entry.info;
+    return { file, cellType, probability, probabilities, referForReview, reviewReasons, outlierScore, box, cellFound, image };
+  });
+}
