@@ -2,10 +2,12 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { BloodcellError, CROP_VIEWS, type HeadKind } from '@bloodcell/core';
+import { BloodcellError, CROP_VIEWS, HEAD_KINDS, type HeadKind } from '@bloodcell/core';
 import { type BackendName, DEFAULT_MODEL_DIR, formatSeconds, selectBackend } from '@bloodcell/node';
 
 import { crossValidate } from './cross-validate/index.js';
+import { COMMANDS_USAGE, PIPELINE_COMMANDS, type PipelineCommand, pipelineSetup, runPipelineCommand } from './commands/index.js';
+import { runTrainStage } from './stages/index.js';
 import { trainBundle } from './train/index.js';
 
 const USAGE = `Usage: bloodcell-pipeline <train | cross-validate> [options]
@@ -20,7 +22,7 @@ Options:
   --out DIR           where the bundle goes (default: ${DEFAULT_MODEL_DIR})
   --cache DIR         feature cache (default: artifacts/cache/features)
   --fit MODE          cell-crop (default) or whole-image
-  --head KIND         pooled (default: global average pooling + Dense) or flatten (Flatten + Dense)
+  --head KIND         pooled (default: average pooling + Dense), flatten (Flatten + Dense) or mlp
   --seed N            seed of the split, shuffles and initialisation (default: 7)
   --max-per-group N   use at most N images of each field group (quick runs)
   --epochs N          most epochs of head training (default: 40; stops early)
@@ -30,9 +32,22 @@ Options:
   --views LIST        comma-separated training views (${CROP_VIEWS.map((view) => view.name).join(', ')});
                       pooled head only (default: none)
   --verbose           a line per epoch
+  --params FILE       instead of the options above: the pipeline's train stage with params.yaml's
+                      train section (artifacts/ingest + artifacts/base → artifacts/model)
   -h, --help          this text`;
 
+const OVERVIEW = `Usage: bloodcell-pipeline <command> [options]
+
+${COMMANDS_USAGE}
+
+${USAGE}`;
+
 async function main(argv: string[]): Promise<number> {
+  const first = argv[0];
+  if (first !== undefined && (PIPELINE_COMMANDS as readonly string[]).includes(first)) {
+    return runPipelineCommand(first as PipelineCommand, argv.slice(1));
+  }
+
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -69,8 +84,8 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  if (values.head !== 'pooled' && values.head !== 'flatten') {
-    process.stderr.write(`bloodcell-pipeline: --head must be pooled or flatten; got "${values.head}".\n`);
+  if (!(HEAD_KINDS as readonly string[]).includes(values.head)) {
+    process.stderr.write(`bloodcell-pipeline: --head must be one of ${HEAD_KINDS.join(', ')}; got "${values.head}".\n`);
     return 2;
   }
 
@@ -80,9 +95,9 @@ async function main(argv: string[]): Promise<number> {
 
   if (command === 'cross-validate') {
     const heads = values.heads.split(',').map((head) => head.trim());
-    const unknown = heads.find((head) => head !== 'pooled' && head !== 'flatten');
+    const unknown = heads.find((head) => !(HEAD_KINDS as readonly string[]).includes(head));
     if (unknown !== undefined) {
-      process.stderr.write(`bloodcell-pipeline: --heads takes pooled and flatten; got "${unknown}".\n`);
+      process.stderr.write(`bloodcell-pipeline: --heads takes ${HEAD_KINDS.join(', ')}; got "${unknown}".\n`);
       return 2;
     }
     const results = await crossValidate({
@@ -115,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
     outDir: resolve(values.out),
     cacheDir: resolve(values.cache),
     fit: values.fit,
-    head: values.head,
+    head: values.head as HeadKind,
     views: viewNames(values.views),
     seed: integer(values.seed, '--seed'),
     maxPerGroup: values['max-per-group'] ? integer(values['max-per-group'], '--max-per-group') : undefined,
@@ -139,6 +154,30 @@ async function main(argv: string[]): Promise<number> {
 
 function viewNames(list: string): string[] {
   return list.split(',').map((name) => name.trim()).filter((name) => name !== '');
+}
+
+/** `train --params FILE`: the pipeline's train stage; every other option comes from the file. */
+async function trainFromParams(
+  paramsFile: string,
+  argv: string[],
+  backend?: string,
+  verbose?: boolean,
+): Promise<number> {
+  const stray = argv.filter((arg) => arg.startsWith('-') && !/^--(params|verbose|backend)(=|$)/.test(arg));
+  if (stray.length > 0) {
+    process.stderr.write(
+      `bloodcell-pipeline: train --params takes its options from the file's train section; ` +
+        `drop ${stray.join(', ')} or edit ${paramsFile}.\n`,
+    );
+    return 2;
+  }
+  await selectBackend(backend ? { prefer: backend as BackendName } : {});
+  const say = (line: string) => {
+    if (verbose || !line.startsWith('epoch ')) process.stderr.write(`${line}\n`);
+  };
+  const { params, context } = await pipelineSetup(paramsFile, say);
+  await runTrainStage(params, context);
+  return 0;
 }
 
 function integer(text: string, flag: string): number {

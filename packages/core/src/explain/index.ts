@@ -39,6 +39,13 @@ export async function explainClassification(
   const [rows, columns, channels] = classifier.metadata.backbone.featureShape;
   const { features } = await classifier.extractor.extract([image]);
   const kernel = classifier.head.getLayer('cell_type').getWeights()[0]!;
+  if (kernel.shape[0] !== channels && kernel.shape[0] !== rows * columns * channels) {
+    features.dispose();
+    throw new OptionError(
+      'EXPLAIN_NEEDS_LINEAR_HEAD',
+      'Class activation maps need a flatten or pooled head; this bundle has a hidden layer (mlp).',
+    );
+  }
 
   const [perCell, scaled] = tf.tidy(() => {
     const column = tf.slice(kernel, [0, CELL_TYPES.indexOf(target)], [-1, 1]);

@@ -9,11 +9,12 @@ export const HEAD_LAYER = 'cell_head';
 /**
  * `flatten`: Flatten then Dense, the original design, which keeps where in the crop each feature is;
  * `pooled`: global average pooling then Dense, 49 times fewer weights, so it overfits less when the
- * training images are augmented copies of few cells.
+ * training images are augmented copies of few cells; `mlp`: global average pooling, a hidden layer of
+ * 128 ReLU units with dropout, then Dense. Class activation maps need a linear head (not `mlp`).
  */
-export type HeadKind = 'flatten' | 'pooled';
+export type HeadKind = 'flatten' | 'pooled' | 'mlp';
 
-export const HEAD_KINDS: readonly HeadKind[] = ['flatten', 'pooled'];
+export const HEAD_KINDS: readonly HeadKind[] = ['flatten', 'pooled', 'mlp'];
 
 export interface HeadOptions {
   kind?: HeadKind;
@@ -37,17 +38,29 @@ export function createHead(
   if (!HEAD_KINDS.includes(kind)) {
     throw new OptionError('BAD_HEAD_KIND', `Head kind must be one of ${HEAD_KINDS.join(', ')}; got "${String(kind)}".`);
   }
+  const seed = options.seed ?? 0;
   head.add(
     kind === 'flatten'
       ? tfl.layers.flatten({ inputShape: [...featureShape], name: 'head_flatten' })
       : tfl.layers.globalAveragePooling2d({ inputShape: [...featureShape], name: 'head_pool' }),
   );
+  if (kind === 'mlp') {
+    head.add(
+      tfl.layers.dense({
+        units: 128,
+        activation: 'relu',
+        name: 'head_hidden',
+        kernelInitializer: tfl.initializers.heNormal({ seed: seed + 1 }),
+      }),
+    );
+    head.add(tfl.layers.dropout({ rate: 0.3, name: 'head_dropout', seed }));
+  }
   head.add(
     tfl.layers.dense({
       units: CELL_TYPES.length,
       activation: 'softmax',
       name: 'cell_type',
-      kernelInitializer: tfl.initializers.glorotUniform({ seed: options.seed ?? 0 }),
+      kernelInitializer: tfl.initializers.glorotUniform({ seed }),
     }),
   );
   return head;

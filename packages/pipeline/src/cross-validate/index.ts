@@ -55,7 +55,7 @@ export async function crossValidate(options: CrossValidateOptions): Promise<Cros
   const images = await listLabelledImages(options.dataDir, groups);
   const heads = options.heads ?? ['pooled'];
   const views = (options.views ?? []).map(cropView);
-  const pool = heads.every((head) => head === 'pooled');
+  const pool = heads.every((head) => head !== 'flatten');
   if (views.length > 0 && !pool) {
     throw new OptionError('VIEWS_NEED_POOLED_HEAD', 'Training views are only supported with the pooled head.');
   }

@@ -55,7 +55,7 @@ export async function trainHead(
   validation: LabelledFeatures,
   options: HeadTrainingOptions,
 ): Promise<TrainedHead> {
-  if (options.kind !== 'pooled') {
+  if (options.kind !== 'pooled' && options.kind !== 'mlp') {
     if (train.pooled || validation.pooled) {
       throw new OptionError('POOLED_ROWS_NEED_POOLED_HEAD', 'Pooled feature rows can only train the pooled head.');
     }
@@ -67,7 +67,7 @@ export async function trainHead(
   const pool = (set: LabelledFeatures) =>
     set.pooled ? set : { ...set, features: poolFeatures(set.features, rows * columns, channels), pooled: true };
   const trained = await trainOnFeatures(pool(train), pool(validation), { ...options, featureShape: [1, 1, channels] });
-  const head = createHead(options.featureShape, { seed: options.seed ?? 0, kind: 'pooled' });
+  const head = createHead(options.featureShape, { seed: options.seed ?? 0, kind: options.kind });
   head.setWeights(trained.head.getWeights());
   trained.head.dispose();
   return { ...trained, head };
@@ -107,8 +107,9 @@ async function trainOnFeatures(
           const p = head.apply(x, { training: true }) as tf.Tensor2D;
           const perImage = tf.neg(tf.sum(tf.mul(y, tf.log(tf.clipByValue(p, 1e-7, 1))), 1));
           const dataLoss = tf.div(tf.sum(tf.mul(perImage, w)), tf.sum(w));
-          const kernel = head.getLayer('cell_type').getWeights()[0]!;
-          return tf.add(dataLoss, tf.mul(l2, tf.sum(tf.square(kernel)))) as tf.Scalar;
+          const kernels = head.trainableWeights.filter((w) => w.name.includes('kernel')).map((w) => w.read());
+          const penalty = tf.addN(kernels.map((kernel) => tf.sum(tf.square(kernel))));
+          return tf.add(dataLoss, tf.mul(l2, penalty)) as tf.Scalar;
         }, true)!;
       });
       lossSum += (await loss.data())[0]! * rows.length;

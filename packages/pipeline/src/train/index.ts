@@ -76,6 +76,7 @@ export interface TrainResult {
 export const HEAD_DEFAULTS: Record<HeadKind, { learningRate: number; l2: number }> = {
   pooled: { learningRate: 1e-3, l2: 1e-2 },
   flatten: { learningRate: 1e-5, l2: 1e-3 },
+  mlp: { learningRate: 1e-3, l2: 1e-3 },
 };
 
 /**
@@ -113,10 +114,10 @@ export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
   );
 
   const views = (options.views ?? []).map(cropView);
-  if (views.length > 0 && head !== 'pooled') {
+  if (views.length > 0 && head === 'flatten') {
     throw new OptionError('VIEWS_NEED_POOLED_HEAD', 'Training views are only supported with the pooled head (--head pooled).');
   }
-  const pool = head === 'pooled';
+  const pool = head !== 'flatten';
 
   const { extractor, cache } = await timed('base', () => loadExtractor(options));
   const table = await timed('features', () =>
