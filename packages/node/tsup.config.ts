@@ -1,7 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/cli.ts"],
+  // The worker is its own file: ClassifierPool starts threads on dist/classifier-worker.js.
+  entry: {
+    index: 'src/index.ts',
+    cli: 'src/cli.ts',
+    'classifier-worker': 'src/classifier-pool/worker.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
@@ -9,5 +14,5 @@ export default defineConfig({
   target: 'es2022',
   shims: true,
   // TF.js keeps one global engine: bundling a second copy would split backends and tensors.
-  external: [/^@tensorflow\//, /^@bloodcell\//, 'sharp'],
+  external: [/^@tensorflow\//, /^@bloodcell\//, 'sharp', 'onnxruntime-node'],
 });

@@ -1,13 +1,18 @@
 #!/usr/bin/env node
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { BloodcellError, VERSION } from '@bloodcell/core';
 
-import { BACKEND_NAMES, type BackendName, selectBackend } from './backend/index.js';
-import { loadClassifier } from './bundle-store/index.js';
+import { BACKEND_NAMES, type BackendName } from './backend/index.js';
+import { INFERENCE_ENGINES, type InferenceEngine } from './classifier-pool/index.js';
 import { classifyFiles, expandInputs } from './cli/classify-command.js';
+import { openClassifier } from './engine/index.js';
 import type { OutputFormat } from './cli/records.js';
 import { resolveModelDir } from './model-location/index.js';
+
+/** Below this many images, starting workers costs more than it saves. */
+const POOL_FROM = 16;
 
 const USAGE = `Usage: bloodcell classify <files or folders...> [options]
 
@@ -18,6 +23,8 @@ Options:
   --json           one JSON object per line (JSON Lines) on stdout
   --csv            CSV with a header row on stdout
   --backend NAME   TF.js backend: ${BACKEND_NAMES.join(', ')} (default: the fastest that loads)
+  --engine NAME    ${INFERENCE_ENGINES.join(' or ')} (default: onnx when onnxruntime-node is installed)
+  --workers N      worker threads, 0 for none (default: one per core for over ${POOL_FROM} images)
   -h, --help       this text
   -v, --version    the version
 
@@ -34,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       csv: { type: 'boolean' },
       backend: { type: 'string' },
+      engine: { type: 'string' },
+      workers: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -53,13 +62,22 @@ async function main(argv: string[]): Promise<number> {
   if (values.json && values.csv) return usageError('choose one of --json and --csv.');
 
   const format: OutputFormat = values.json ? 'json' : values.csv ? 'csv' : 'table';
-  await selectBackend(values.backend ? { prefer: values.backend as BackendName } : {});
-  const classifier = await loadClassifier(resolveModelDir(values.model));
   const files = await expandInputs(inputs);
   if (files.length === 0) return usageError(`no image files found in ${inputs.join(', ')}.`);
+  const workers = values.workers === undefined ? (files.length > POOL_FROM ? availableParallelism() : 0) : Number(values.workers);
+  const classifier = await openClassifier(resolveModelDir(values.model), {
+    engine: values.engine as InferenceEngine | undefined,
+    workers,
+    backend: values.backend as BackendName | undefined,
+  });
 
-  const { failed } = await classifyFiles(classifier, files, format, process.stdout, process.stderr);
-  return failed > 0 ? 1 : 0;
+  try {
+    const inFlight = classifier.workers + 1;
+    const { failed } = await classifyFiles(classifier, files, format, process.stdout, process.stderr, { inFlight });
+    return failed > 0 ? 1 : 0;
+  } finally {
+    await classifier.close();
+  }
 }
 
 function usageError(message: string): number {

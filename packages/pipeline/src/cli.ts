@@ -67,17 +67,22 @@ async function main(argv: string[]): Promise<number> {
       heads: { type: 'string', default: 'pooled,flatten' },
       views: { type: 'string', default: '' },
       verbose: { type: 'boolean' },
+      params: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const [command] = positionals;
   if (values.help || command === undefined) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${command === undefined ? OVERVIEW : USAGE}\n`);
     return values.help ? 0 : 2;
   }
   if (command !== 'train' && command !== 'cross-validate') {
-    process.stderr.write(`bloodcell-pipeline: unknown command "${command}"; available: train, cross-validate.\n`);
+    const available = ['train', 'cross-validate', ...PIPELINE_COMMANDS].join(', ');
+    process.stderr.write(`bloodcell-pipeline: unknown command "${command}"; available: ${available}.\n`);
     return 2;
+  }
+  if (command === 'train' && values.params !== undefined) {
+    return trainFromParams(values.params, argv, values.backend, values.verbose);
   }
   if (values.fit !== 'cell-crop' && values.fit !== 'whole-image') {
     process.stderr.write(`bloodcell-pipeline: --fit must be cell-crop or whole-image; got "${values.fit}".\n`);

@@ -9,6 +9,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUPS_CSV, HAS_SHARED, MOBILENET_DIR, SHARED_MISSING, TRAIN_DIR } from '../../../test-support/shared.js';
 import { trainBundle, type TrainResult } from '../src/train/index.js';
 
+function baseOptions(work: string) {
+  return {
+    dataDir: TRAIN_DIR,
+    groupsCsv: GROUPS_CSV,
+    baseModelDir: MOBILENET_DIR,
+    outDir: join(work, 'unused'),
+    cacheDir: join(work, 'cache'),
+    maxPerGroup: 2,
+  };
+}
+
 describe.skipIf(!HAS_SHARED)(`training on real images (${HAS_SHARED ? 'shared data found' : SHARED_MISSING})`, () => {
   let work: string;
   let result: TrainResult;
@@ -59,6 +70,23 @@ describe.skipIf(!HAS_SHARED)(`training on real images (${HAS_SHARED ? 'shared da
     });
     expect(again.metadata.training.dataFingerprint).toBe(result.metadata.training.dataFingerprint);
     expect(again.timings.features!).toBeLessThan(result.timings.features!);
+  });
+
+  it('adds a training view of each crop, cached apart, and records it', async () => {
+    const viewed = await trainBundle({
+      dataDir: TRAIN_DIR,
+      groupsCsv: GROUPS_CSV,
+      baseModelDir: MOBILENET_DIR,
+      outDir: join(work, 'model-views'),
+      cacheDir: join(work, 'cache'),
+      maxPerGroup: 2,
+      seed: 7,
+      views: ['mirror'],
+    });
+    expect(viewed.metadata.training.views).toEqual(['mirror']);
+    expect(viewed.metadata.training.trainImages).toBe(result.metadata.training.trainImages);
+    expect(viewed.metadata.validation.balancedAccuracy).toBeGreaterThan(0.45);
+    await expect(trainBundle({ ...baseOptions(work), head: 'flatten', views: ['mirror'] })).rejects.toThrow(/pooled head/);
   });
 
   it('loads the written bundle and classifies a real image without leaking tensors', async () => {

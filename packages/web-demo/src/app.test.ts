@@ -70,6 +70,21 @@ describe('createApp', () => {
     expect((await app.request('/model/model.json')).status).toBe(404);
   });
 
+  it('refuses a bad explain value with 400, and explain=1 without a real model with 501', async () => {
+    const app = createApp({ classifier: fakeClassifier(), ...quiet });
+    const png = new Uint8Array(await sharp({ create: { width: 4, height: 4, channels: 3, background: '#fff' } }).png().toBuffer());
+    const send = (query: string) =>
+      app.request(`/api/v1/classify${query}`, { method: 'POST', body: png, headers: { 'Content-Type': 'image/png' } });
+
+    const bad = await send('?explain=maybe');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: 'BAD_QUERY', message: expect.stringContaining('1, true, 0 or false') } });
+    const unavailable = await send('?explain=1');
+    expect(unavailable.status).toBe(501);
+    expect(await unavailable.json()).toMatchObject({ error: { code: 'EXPLAIN_UNAVAILABLE' } });
+    expect((await send('?explain=0')).status).toBe(200);
+  });
+
   it('refuses more files than maxFiles with 413 TOO_MANY_FILES', async () => {
     const app = createApp({ classifier: fakeClassifier(), ...quiet, limits: { maxFiles: 1 } });
     const form = new FormData();

@@ -9,6 +9,7 @@ export {
   differential,
   isCellResult,
   toCsv,
+  type CellActivation,
   type CellResult,
   type Differential,
   type FailedImage,

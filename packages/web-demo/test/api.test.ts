@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 
-import { CELL_TYPES, type Classifier } from '@bloodcell/core';
+import { CELL_TYPES, type Classifier, explainClassification } from '@bloodcell/core';
 import { decodeImage } from '@bloodcell/node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,6 +71,32 @@ describe.skipIf(!HAS_SHARED)(`web demo API on a real server (${HAS_SHARED ? 'sha
     expect(json.differential.failed).toBe(1);
     const counted = CELL_TYPES.reduce((sum, cellType) => sum + json.differential.counts[cellType], 0);
     expect(counted).toBe(4);
+  });
+
+  it('adds an activation map with explain=1: 7x7 in [0, 1], strongest 1, for the result\'s cell type', async () => {
+    const files = form([['eosinophil.jpeg', jpeg.EOSINOPHIL!], ['neutrophil.jpeg', jpeg.NEUTROPHIL!]]);
+    const { response, json } = await post('/api/v1/classify?explain=1', files);
+    expect(response.status).toBe(200);
+    const plain = await post('/api/v1/classify', form([['eosinophil.jpeg', jpeg.EOSINOPHIL!]]));
+    expect(plain.json.results[0].activation).toBeUndefined();
+
+    for (const result of json.results as Json[]) {
+      const { cellType, grid } = result.activation as { cellType: string; grid: number[][] };
+      expect(cellType).toBe(result.cellType);
+      expect(grid).toHaveLength(7);
+      for (const row of grid) expect(row).toHaveLength(7);
+      const values = grid.flat();
+      expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(...values)).toBeCloseTo(1, 6);
+    }
+    const [eosinophil] = json.results as Json[];
+    for (const cellType of CELL_TYPES) {
+      expect(eosinophil!.probabilities[cellType]).toBeCloseTo(plain.json.results[0].probabilities[cellType], 6);
+    }
+    const direct = await explainClassification(classifier, await decodeImage(jpeg.EOSINOPHIL!));
+    eosinophil!.activation.grid.flat().forEach((value: number, i: number) => {
+      expect(value).toBeCloseTo(direct.activation.grid.flat()[i]!, 6);
+    });
   });
 
   it('classifies a raw image body named by ?filename=', async () => {

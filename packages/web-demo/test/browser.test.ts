@@ -72,16 +72,71 @@ describe.skipIf(!HAS_SHARED || !HAS_CHROMIUM)(`the page in Chromium (${skipReaso
     return JSON.parse((await item.getAttribute('data-probabilities')) ?? '{}') as Record<string, number>;
   }
 
-  it('gives the same probabilities to 1e-4 in server mode and privacy mode, with no CSP violation', async () => {
+  /** Where a result's heat map sits, how much of it is painted, and where its crop box is. */
+  async function heatMapShown(file: string, mode: 'server' | 'browser') {
+    const item = page.locator(`#results li[data-mode="${mode}"][data-file="${file}"]`);
+    await item.locator('canvas.heat-map').waitFor({ timeout: 30_000 });
+    return item.evaluate((li: HTMLElement) => {
+      const rect = (element: Element) => {
+        const { x, y, width, height } = element.getBoundingClientRect();
+        return { x, y, width, height };
+      };
+      const overlay = li.querySelector<HTMLCanvasElement>('canvas.heat-map')!;
+      const { data } = overlay.getContext('2d')!.getImageData(0, 0, overlay.width, overlay.height);
+      let painted = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) painted += 1;
+      return {
+        thumb: rect(li.querySelector('canvas.thumb')!),
+        overlay: rect(overlay),
+        painted: painted / (overlay.width * overlay.height),
+        box: JSON.parse(li.dataset.box!) as { x: number; y: number; width: number; height: number },
+        grid: (JSON.parse(li.dataset.activation!) as { grid: number[][] }).grid,
+        cellType: (JSON.parse(li.dataset.activation!) as { cellType: string }).cellType,
+        resultCellType: li.dataset.cellType,
+        legend: li.querySelector('.heat-legend')?.textContent ?? '',
+      };
+    });
+  }
+
+  /** Checks the heat map covers exactly the crop box on the thumbnail, and returns its grid. */
+  async function expectHeatMapOnBox(file: string, mode: 'server' | 'browser', image = { width: 320, height: 240 }) {
+    const shown = await heatMapShown(file, mode);
+    const scale = shown.thumb.width / image.width;
+    const expected = {
+      x: shown.thumb.x + shown.box.x * scale,
+      y: shown.thumb.y + shown.box.y * scale,
+      width: shown.box.width * scale,
+      height: shown.box.height * scale,
+    };
+    for (const side of ['x', 'y', 'width', 'height'] as const) {
+      expect(Math.abs(shown.overlay[side] - expected[side]), `${file} (${mode}) heat map ${side}`).toBeLessThan(1);
+    }
+    expect(shown.painted, 'every pixel of the box is tinted').toBe(1);
+    expect(shown.cellType).toBe(shown.resultCellType);
+    expect(shown.legend).toContain(`Evidence for ${shown.cellType.charAt(0)}${shown.cellType.slice(1).toLowerCase()}`);
+    return shown.grid;
+  }
+
+  it('gives the same probabilities and heat maps in server mode and privacy mode, with no CSP violation', async () => {
+    await page.locator('#explain-mode').check();
+    expect(await page.evaluate(() => localStorage.getItem('bloodcell.showWhatTheModelSaw'))).toBe('1');
+
     // A PNG of a real smear: JPEG decoders differ slightly between libjpeg builds, PNG ones do not.
     const png = await sharp(SAMPLE_IMAGES.NEUTROPHIL).png().toBuffer();
     const tiff = await sharp(SAMPLE_IMAGES.EOSINOPHIL).tiff().toBuffer();
+    // Plain background, no white cell: the whole image is classified and flagged.
+    const blank = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#ebc8cd' } }).png().toBuffer();
     await page.setInputFiles('#files', [
       { name: 'neutrophil.png', mimeType: 'image/png', buffer: png },
       { name: 'eosinophil.tiff', mimeType: 'image/tiff', buffer: tiff },
+      { name: 'blank.png', mimeType: 'image/png', buffer: blank },
     ]);
     const fromServer = await probabilitiesShown('neutrophil.png', 'server');
-    await probabilitiesShown('eosinophil.tiff', 'server');
+    const serverGrid = await expectHeatMapOnBox('neutrophil.png', 'server');
+    await expectHeatMapOnBox('eosinophil.tiff', 'server');
+    await expectHeatMapOnBox('blank.png', 'server');
+    const reasons = page.locator('#results li[data-file="blank.png"] .review-reasons li[data-reason="no-cell-found"]');
+    expect(await reasons.textContent()).toBe('no white cell found: the whole image was classified');
 
     await page.locator('#privacy-mode').check();
     const status = page.locator('#status');
@@ -93,18 +148,23 @@ describe.skipIf(!HAS_SHARED || !HAS_CHROMIUM)(`the page in Chromium (${skipReaso
     });
     await page.setInputFiles('#files', [{ name: 'neutrophil.png', mimeType: 'image/png', buffer: png }]);
     const inBrowser = await probabilitiesShown('neutrophil.png', 'browser');
+    const browserGrid = await expectHeatMapOnBox('neutrophil.png', 'browser');
     expect(uploads, 'privacy mode must not upload images').toEqual([]);
 
     const gap = Math.max(...CELL_TYPES.map((cellType) => Math.abs(inBrowser[cellType]! - fromServer[cellType]!)));
-    console.info(`largest server/browser probability difference: ${gap.toExponential(2)}`);
+    const gridGap = Math.max(...serverGrid.flat().map((value, i) => Math.abs(value - browserGrid.flat()[i]!)));
+    console.info(`largest server/browser difference: probability ${gap.toExponential(2)}, grid ${gridGap.toExponential(2)}`);
     expect(gap).toBeLessThan(1e-4);
+    expect(browserGrid).toHaveLength(serverGrid.length);
+    expect(gridGap).toBeLessThan(1e-4);
     await page.locator('#summary').waitFor();
-    expect(await page.locator('#differential-caption').textContent()).toBe('Over 3 classified images');
+    expect(await page.locator('#differential-caption').textContent()).toBe('Over 4 classified images');
 
     await mkdir(SCREENSHOT_DIR, { recursive: true });
     const screenshot = join(SCREENSHOT_DIR, 'web-demo.png');
     await page.screenshot({ path: screenshot, fullPage: true });
-    console.info(`screenshot: ${screenshot}`);
+    await page.locator('#results').screenshot({ path: join(SCREENSHOT_DIR, 'web-demo-results.png') });
+    console.info(`screenshots: ${screenshot}, web-demo-results.png beside it`);
     expect(problems).toEqual([]);
   });
 
@@ -117,5 +177,21 @@ describe.skipIf(!HAS_SHARED || !HAS_CHROMIUM)(`the page in Chromium (${skipReaso
     }
     expect(reached).toContain('files');
     expect(reached).toContain('privacy-mode');
+    expect(reached).toContain('explain-mode');
+  });
+
+  it('switches the heat maps with the keyboard and remembers the choice across visits', async () => {
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    const toggle = page.locator('#explain-mode');
+    expect(await toggle.isChecked()).toBe(true);
+
+    await toggle.focus();
+    await page.keyboard.press('Space');
+    expect(await toggle.isChecked()).toBe(false);
+    expect(await page.evaluate(() => localStorage.getItem('bloodcell.showWhatTheModelSaw'))).toBe('0');
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    expect(await page.locator('#explain-mode').isChecked()).toBe(false);
   });
 });

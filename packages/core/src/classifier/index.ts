@@ -125,7 +125,15 @@ export class Classifier {
     this.model.dispose();
   }
 
-  private describe(raw: number[], pooled: number[], region: CellRegion): ClassifyResult {
+  /**
+   * Turns the head's raw probabilities and the pooled features of one image into its result:
+   * calibration, outlier score, review reasons. Public so other inference engines (ONNX Runtime
+   * in @bloodcell/node) answer exactly as this class does.
+   *
+   * @example
+   * const result = classifier.describe([0.7, 0.1, 0.1, 0.1], pooledFeatures, region);
+   */
+  describe(raw: readonly number[], pooled: ArrayLike<number>, region: CellRegion): ClassifyResult {
     const calibrated = applyTemperature(raw, this.metadata.calibration.temperature);
     const best = argmax(calibrated);
     const probability = calibrated[best]!;

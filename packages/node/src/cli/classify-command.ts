@@ -40,37 +40,48 @@ export interface ClassifyRun {
   failed: number;
 }
 
+/** What classifyFiles needs of a classifier: a TF.js Classifier, an OnnxClassifier or a pool. */
+export type BatchClassifier = Pick<Classifier, 'classifyBatch'>;
+
 /**
  * Classifies files in batches, writing one record per image to `out` as it goes, a progress bar
  * and the differential to `err` (or `out` for the table format). Bad files become error records.
+ * Up to `inFlight` batches are decoded and classified at once, so a pool of workers stays busy
+ * while the next files are decoded; records still come out in the order of `files`.
  *
  * @example
  * const { failed } = await classifyFiles(classifier, files, 'json', process.stdout, process.stderr);
  */
 export async function classifyFiles(
-  classifier: Classifier,
+  classifier: BatchClassifier,
   files: readonly string[],
   format: OutputFormat,
   out: NodeJS.WritableStream,
   err: NodeJS.WriteStream,
+  options: { batchSize?: number; inFlight?: number } = {},
 ): Promise<ClassifyRun> {
   const records: ImageRecord[] = [];
   const progress = progressBar('classify', files.length, { stream: err, enabled: files.length > 1 && err.isTTY });
-  const batchSize = 8;
+  const batchSize = options.batchSize ?? 8;
+  const inFlight = options.inFlight ?? 1;
   if (format === 'csv') out.write(`${CSV_HEADER}\n`);
 
-  for (let start = 0; start < files.length; start += batchSize) {
-    const batch = files.slice(start, start + batchSize);
-    const decoded = await Promise.all(batch.map((file) => decodeImage(file).catch((error: unknown) => error)));
-    const good = decoded.flatMap((image, i) => (isDecoded(image) ? [{ image, i }] : []));
-    const results = await classifier.classifyBatch(good.map(({ image }) => image));
-
-    const batchRecords: ImageRecord[] = decoded.map((image, i) =>
-      isDecoded(image) ? { file: batch[i]!, ...results[good.findIndex((g) => g.i === i)]! } : errorRecord(batch[i]!, image),
-    );
+  const pending: Promise<ImageRecord[]>[] = [];
+  let next = 0;
+  const startBatch = () => {
+    const batch = classifyBatchOfFiles(classifier, files.slice(next, next + batchSize));
+    // Awaited in order below; this only keeps a later batch's failure from going unhandled meanwhile.
+    batch.catch(() => undefined);
+    pending.push(batch);
+    next += batchSize;
+  };
+  while (next < files.length && pending.length < inFlight) startBatch();
+  while (pending.length > 0) {
+    const batchRecords = await pending.shift()!;
+    if (next < files.length) startBatch();
     for (const record of batchRecords) out.write(`${formatRecord(record, format)}\n`);
     records.push(...batchRecords);
-    progress.tick(batch.length);
+    progress.tick(batchRecords.length);
   }
   progress.done();
 
@@ -80,6 +91,16 @@ export async function classifyFiles(
     (format === 'table' ? out : err).write(`\n${summary}\n`);
   }
   return { records, failed };
+}
+
+/** Decodes and classifies one batch; files that fail become error records. */
+async function classifyBatchOfFiles(classifier: BatchClassifier, batch: readonly string[]): Promise<ImageRecord[]> {
+  const decoded = await Promise.all(batch.map((file) => decodeImage(file).catch((error: unknown) => error)));
+  const good = decoded.flatMap((image, i) => (isDecoded(image) ? [{ image, i }] : []));
+  const results = await classifier.classifyBatch(good.map(({ image }) => image));
+  return decoded.map((image, i) =>
+    isDecoded(image) ? { file: batch[i]!, ...results[good.findIndex((g) => g.i === i)]! } : errorRecord(batch[i]!, image),
+  );
 }
 
 function isDecoded(value: unknown): value is DecodedImage {

@@ -85,7 +85,9 @@ export interface CodeVersion {
  * const code = await codeVersion(); // { version: '0.1.0', sha256: '9ab2…' }
  */
 export async function codeVersion(packageRoot = findPackageRoot()): Promise<CodeVersion> {
-  const manifest = JSON.parse(await readFile(join(packageRoot, 'package.json'), 'utf8')) as { version: string };
+  const manifest = JSON.parse(await readFile(join(packageRoot, 'package.json'), 'utf8')) as {
+    version: string;
+  };
   const running = fileURLToPath(import.meta.url);
   const fromDist = relative(join(packageRoot, 'dist'), running).startsWith('..') === false;
   const folder = join(packageRoot, fromDist ? 'dist' : 'src');

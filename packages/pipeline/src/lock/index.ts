@@ -60,6 +60,7 @@ export async function readLock(path: string): Promise<PipelineLock> {
  * await writeLock('pipeline.lock', { schema: 1, stages: { ingest: record } });
  */
 export async function writeLock(path: string, lock: PipelineLock): Promise<void> {
-  const header = '# Written by bloodcell-pipeline repro: the inputs and outputs of each stage\'s last run.\n';
+  const header =
+    "# Written by bloodcell-pipeline repro: the inputs and outputs of each stage's last run.\n";
   await writeFileAtomic(path, header + stringifyYaml(lock, { lineWidth: 0 }));
 }

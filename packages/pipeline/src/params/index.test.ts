@@ -12,7 +12,13 @@ const minimal = { ingest: { source: 'data' }, base: { path: 'models/base' } };
 describe('validateParams', () => {
   it('fills in defaults for the sections and keys left out', () => {
     const params = validateParams(minimal);
-    expect(params.train).toMatchObject({ fit: 'cell-crop', head: 'pooled', seed: 7, epochs: 40, maxPerGroup: null });
+    expect(params.train).toMatchObject({
+      fit: 'cell-crop',
+      head: 'pooled',
+      seed: 7,
+      epochs: 40,
+      maxPerGroup: null,
+    });
     expect(params.ingest).toMatchObject({ sha256: null, attempts: 5, conflicts: 'drop' });
     expect(params.evaluate.validationOnly).toBe(true);
   });
@@ -24,6 +30,9 @@ describe('validateParams', () => {
     expect(() => validateParams({ ...minimal, train: { fit: 'crop' } })).toThrow(
       'train.fit must be one of cell-crop, whole-image, got "crop"',
     );
+    expect(() => validateParams({ ...minimal, train: { views: ['mirror', 'upside-down'] } })).toThrow(
+      'train.views.1 must be one of mirror, turn-90',
+    );
     expect(() => validateParams({ ...minimal, ingest: { source: 'x', sha256: 'abc' } })).toThrow(
       'ingest.sha256 must be 64 hex digits or null, got "abc"',
     );
@@ -31,7 +40,7 @@ describe('validateParams', () => {
 
   it('names unknown and missing keys', () => {
     expect(() => validateParams({ ...minimal, train: { epoch: 3 } })).toThrow(
-      /train\.epoch is not a known key \(known: fit, head, seed, .*epochs/,
+      /train\.epoch is not a known key \(known: fit, head, views, seed, .*epochs/,
     );
     expect(() => validateParams({ ingest: { source: 'x' } })).toThrow('base is missing');
     const error = (() => {

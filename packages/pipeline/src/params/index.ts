@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 
-import { BloodcellError } from '@bloodcell/core';
+import { BloodcellError, CROP_VIEWS, HEAD_KINDS, type HeadKind } from '@bloodcell/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -20,7 +20,9 @@ const nonNegativeInteger = z
   .number(rule('must be a non-negative integer'))
   .int(rule('must be a non-negative integer'))
   .nonnegative(rule('must be a non-negative integer'));
-const positiveNumber = z.number(rule('must be a positive number')).positive(rule('must be a positive number'));
+const positiveNumber = z
+  .number(rule('must be a positive number'))
+  .positive(rule('must be a positive number'));
 const path = z.string(rule('must be a path (a string)')).min(1, rule('must be a non-empty path'));
 const oneOf = <const T extends readonly [string, ...string[]]>(choices: T) =>
   z.enum(choices, rule(`must be one of ${choices.join(', ')}`));
@@ -44,14 +46,24 @@ const ingestSchema = z.strictObject({
 const baseSchema = z.strictObject({
   name: oneOf(['mobilenet_v2', 'vgg16']).default('mobilenet_v2'),
   path,
-  layer: z.string(rule('must be a layer name')).min(1, rule('must be a layer name')).nullable().default(null),
-  inputSize: z.number(rule('must be an integer >= 32 or null')).int(rule('must be an integer >= 32 or null'))
-    .min(32, rule('must be an integer >= 32 or null')).nullable().default(null),
+  layer: z
+    .string(rule('must be a layer name'))
+    .min(1, rule('must be a layer name'))
+    .nullable()
+    .default(null),
+  inputSize: z
+    .number(rule('must be an integer >= 32 or null'))
+    .int(rule('must be an integer >= 32 or null'))
+    .min(32, rule('must be an integer >= 32 or null'))
+    .nullable()
+    .default(null),
 });
 
 const trainSchema = z.strictObject({
   fit: oneOf(['cell-crop', 'whole-image']).default('cell-crop'),
-  head: oneOf(['pooled', 'flatten']).default('pooled'),
+  head: oneOf(HEAD_KINDS as unknown as readonly [HeadKind, ...HeadKind[]]).default('pooled'),
+  /** CROP_VIEWS added as extra training views (pooled head only). */
+  views: z.array(oneOf(CROP_VIEWS.map((view) => view.name) as [string, ...string[]])).default([]),
   seed: nonNegativeInteger.default(7),
   validationShare: z
     .number(rule('must be a number between 0 and 0.5'))
@@ -61,8 +73,11 @@ const trainSchema = z.strictObject({
   maxPerGroup: positiveInteger.nullable().default(null),
   epochs: positiveInteger.default(40),
   learningRate: positiveNumber.nullable().default(null),
-  l2: z.number(rule('must be a non-negative number')).nonnegative(rule('must be a non-negative number'))
-    .nullable().default(null),
+  l2: z
+    .number(rule('must be a non-negative number'))
+    .nonnegative(rule('must be a non-negative number'))
+    .nullable()
+    .default(null),
 });
 
 const evaluateSchema = z.strictObject({
@@ -124,7 +139,9 @@ export async function loadParams(file: string): Promise<Params> {
   try {
     raw = parseYaml(text);
   } catch (cause) {
-    throw new ParamsError('BAD_PARAMS', `${file} is not valid YAML: ${(cause as Error).message}`, { cause });
+    throw new ParamsError('BAD_PARAMS', `${file} is not valid YAML: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   return validateParams(raw, file);
 }
@@ -134,7 +151,9 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   if (issue.code === 'unrecognized_keys') {
     const where = key === '' ? '' : `${key}.`;
     const known = knownKeys(issue.path);
-    return issue.keys.map((name) => `${where}${name} is not a known key (known: ${known.join(', ')})`).join('; ');
+    return issue.keys
+      .map((name) => `${where}${name} is not a known key (known: ${known.join(', ')})`)
+      .join('; ');
   }
   const value = valueAt(raw, issue.path);
   if (value === undefined) return `${key} is missing: it ${issue.message}`;

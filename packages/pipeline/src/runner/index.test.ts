@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -119,6 +119,22 @@ describe('repro on a two-stage pipeline', () => {
     await run();
     expect(runs).toEqual(['sum']);
     expect(await result()).toBe('110');
+  });
+
+  it('clears the temporary folders a killed run left beside an output', async () => {
+    await run();
+    await mkdir(join(root, 'out/.sum.staging-999999999-abcd1234'));
+    await mkdir(join(root, 'out/.sum.staging-' + process.pid + '-abcd1234'));
+    params.sum.plus = 2;
+    const lines: string[] = [];
+    await repro(stages(), { lockFile, code, log: (line) => lines.push(line) });
+    expect(lines).toContain('sum: removed .sum.staging-999999999-abcd1234 left by a killed run');
+    // A folder of a live process (here our own) may be another run's work in progress.
+    expect((await readdir(join(root, 'out'))).sort()).toEqual([
+      '.sum.staging-' + process.pid + '-abcd1234',
+      'double',
+      'sum',
+    ]);
   });
 
   it('notices a deleted or edited output and runs only up to a target', async () => {

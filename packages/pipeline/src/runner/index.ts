@@ -3,10 +3,13 @@ import { formatSeconds } from '@bloodcell/node';
 
 import { type CodeVersion, stableJson } from '../fingerprint/index.js';
 import { type PipelineLock, type StageRecord, readLock, writeLock } from '../lock/index.js';
+import { removeLeftovers } from './inputs.js';
 
 /** Something a stage reads, by a name (a path relative to the root, or a URL) and a fingerprint. */
 export interface StageInput {
   name: string;
+  /** The absolute path, for inputs and outputs on disk. */
+  path?: string;
   /** A hash of the current content, or null when it does not exist. */
   fingerprint(): Promise<string | null>;
 }
@@ -89,6 +92,9 @@ export async function repro(
   options: RunnerOptions & { target?: string },
 ): Promise<StageStatus[]> {
   const log = options.log ?? (() => {});
+  // TODO: nothing stops two repro runs in one folder at once; each output stays whole, but both
+  // do the work and the lock keeps whichever record was written last.
+  await removeLeftovers(options.lockFile);
   let lock: PipelineLock = await readLock(options.lockFile);
   const statuses: StageStatus[] = [];
 
@@ -103,6 +109,10 @@ export async function repro(
     }
 
     log(`${stage.name}: running (${reasons.join('; ')})`);
+    for (const out of stage.outs) {
+      const removed = out.path ? await removeLeftovers(out.path) : [];
+      if (removed.length > 0) log(`${stage.name}: removed ${removed.join(', ')} left by a killed run`);
+    }
     const started = Date.now();
     try {
       await stage.run();
@@ -187,7 +197,8 @@ async function compare(
   const outs = await fingerprints(stage.outs);
   for (const out of stage.outs) {
     if (outs[out.name] === undefined) reasons.push(`output ${out.name} is missing`);
-    else if (record.outs[out.name] !== outs[out.name]) reasons.push(`output ${out.name} changed since the run`);
+    else if (record.outs[out.name] !== outs[out.name])
+      reasons.push(`output ${out.name} changed since the run`);
   }
   return { reasons, deps };
 }

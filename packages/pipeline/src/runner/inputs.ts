@@ -1,5 +1,5 @@
-import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 
 import { hashFile, hashFolder, hashListing, hashValue } from '../fingerprint/index.js';
 import type { StageInput } from './index.js';
@@ -24,6 +24,7 @@ export function pathInput(
   const absolute = resolve(root, path);
   return {
     name: path.split('\\').join('/'),
+    path: absolute,
     fingerprint: async () => {
       const info = await stat(absolute).catch(() => undefined);
       if (!info) return null;
@@ -44,4 +45,38 @@ export function pathInput(
  */
 export function valueInput(name: string, read: () => Promise<unknown>): StageInput {
   return { name, fingerprint: async () => hashValue(await read()) };
+}
+
+/**
+ * Removes what a killed run left beside an output folder: the temporary siblings that
+ * `replaceFolderAtomic` and `writeFileAtomic` name `.<name>.(staging|old|tmp)-<pid>-<hex>`,
+ * when that process is gone. The output itself is never touched.
+ *
+ * @example
+ * await removeLeftovers('artifacts/ingest');
+ */
+export async function removeLeftovers(target: string): Promise<string[]> {
+  const folder = dirname(target);
+  const pattern = new RegExp(`^\\.${escapeRegExp(basename(target))}\\.(staging|old|tmp)-(\\d+)-[0-9a-f]+$`);
+  const removed: string[] = [];
+  for (const name of await readdir(folder).catch(() => [] as string[])) {
+    const match = pattern.exec(name);
+    if (!match || isRunning(Number(match[2]))) continue;
+    await rm(join(folder, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

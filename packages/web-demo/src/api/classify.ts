@@ -1,9 +1,10 @@
-import type { PixelImage } from '@bloodcell/core';
+import type { ClassifyResult, PixelImage } from '@bloodcell/core';
 import { decodeImage } from '@bloodcell/node';
 
 import type { CellClassifier } from '../lifecycle/index.js';
-import type { ImageInfo, ImageOutcome } from '../report/index.js';
+import type { CellActivation, ImageInfo, ImageOutcome } from '../report/index.js';
 import { publicError } from './errors.js';
+import { explainImages } from './explain.js';
 import type { Upload } from './uploads.js';
 
 /** An upload decoded, or the reason it could not be. */
@@ -16,6 +17,8 @@ export interface ClassifyUploadsOptions {
   maxPixels: number;
   /** Images decoded and classified together; bounds the decoded pixels held at once. */
   batchSize: number;
+  /** Adds each result's activation map, at the cost of one more backbone pass per image. */
+  explain?: boolean;
 }
 
 /**
@@ -33,7 +36,7 @@ export async function classifyUploads(
   const outcomes: ImageOutcome[] = [];
   for (let start = 0; start < uploads.length; start += options.batchSize) {
     const batch = uploads.slice(start, start + options.batchSize);
-    outcomes.push(...(await classifyBatch(classifier, batch, options.maxPixels)));
+    outcomes.push(...(await classifyBatch(classifier, batch, options)));
   }
   return outcomes;
 }
@@ -41,7 +44,7 @@ export async function classifyUploads(
 async function classifyBatch(
   classifier: CellClassifier,
   uploads: readonly Upload[],
-  maxPixels: number,
+  { maxPixels, explain = false }: ClassifyUploadsOptions,
 ): Promise<ImageOutcome[]> {
   const decoded = await Promise.all(
     uploads.map(async (upload): Promise<Decoded> => {
@@ -61,15 +64,21 @@ async function classifyBatch(
   // TODO: inference runs on the main thread, so /healthz answers late during a long batch; a worker
   // thread would keep the probes prompt but needs the model loaded twice or moved off this thread.
   const images = decoded.flatMap((entry) => (entry.pixels ? [entry.pixels] : []));
-  const results = images.length > 0 ? await classifier.classifyBatch(images, { batchSize: images.length }) : [];
+  const results: (ClassifyResult & { activation?: CellActivation })[] = explain
+    ? await explainImages(classifier, images)
+    : images.length > 0
+      ? await classifier.classifyBatch(images, { batchSize: images.length })
+      : [];
 
   let next = 0;
   return decoded.map((entry, i) => {
     const file = uploads[i]!.file;
     if (!entry.pixels) return { file, error: entry.error };
     const { cellType, probability, probabilities, referForReview, reviewReasons, outlierScore, box, cellFound } =
-      results[next++]!;
+      results[next]!;
+    const { activation } = results[next++]!;
+    const outcome = { file, cellType, probability, probabilities, referForReview, reviewReasons, outlierScore };
     const image = entry.info;
-    return { file, cellType, probability, probabilities, referForReview, reviewReasons, outlierScore, box, cellFound, image };
+    return activation ? { ...outcome, box, cellFound, image, activation } : { ...outcome, box, cellFound, image };
   });
 }

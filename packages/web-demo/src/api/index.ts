@@ -9,6 +9,7 @@ import type { Admission, InferenceQueue } from '../queue/index.js';
 import { differential, isCellResult } from '../report/index.js';
 import { classifyUploads } from './classify.js';
 import { errorResponse } from './errors.js';
+import { explainable, parseExplain } from './explain.js';
 import { type RequestLimits, modelSummary } from './model.js';
 import { readUploads } from './uploads.js';
 
@@ -56,9 +57,12 @@ export function apiRoutes(options: ApiOptions): Hono<ApiEnv> {
   });
 
   api.post('/classify', admit(options.queue), tooLarge, async (c) => {
+    const explain = parseExplain(c.req.query('explain'));
+    if (explain) explainable(classifier);
     const uploads = await readUploads(c, limits.maxFiles);
+    const { maxPixels, batchSize } = limits;
     const outcomes = await c.var.admission.run(() =>
-      classifyUploads(classifier, uploads, { maxPixels: limits.maxPixels, batchSize: limits.batchSize }),
+      classifyUploads(classifier, uploads, { maxPixels, batchSize, explain }),
     );
 
     const [only] = outcomes;

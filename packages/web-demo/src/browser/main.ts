@@ -11,12 +11,16 @@ const page = {
   input: byId<HTMLInputElement>('files'),
   dropZone: byId<HTMLElement>('drop-zone'),
   privacy: byId<HTMLInputElement>('privacy-mode'),
+  explain: byId<HTMLInputElement>('explain-mode'),
   status: byId<HTMLElement>('status'),
   results: byId<HTMLOListElement>('results'),
   noResults: byId<HTMLElement>('no-results'),
   summary: byId<HTMLElement>('summary'),
   modelInfo: byId<HTMLElement>('model-info'),
 };
+
+/** Where the "show what the model looked at" choice is remembered between visits. */
+const EXPLAIN_KEY = 'bloodcell.showWhatTheModelSaw';
 
 const state = {
   outcomes: [] as ImageOutcome[],
@@ -38,6 +42,7 @@ function plural(count: number, word: string): string {
 async function classify(files: File[]): Promise<void> {
   const model = state.model ?? (state.model = await fetchModelSummary());
   const inBrowser = page.privacy.checked;
+  const explain = page.explain.checked;
   const where = inBrowser ? 'in this browser' : 'on the server';
   say(`Classifying ${plural(files.length, 'image')} ${where}…`);
   const progress = (done: number) => say(`Classified ${done} of ${files.length} ${where}…`);
@@ -46,9 +51,9 @@ async function classify(files: File[]): Promise<void> {
   if (inBrowser) {
     const { classifier } = await loadBrowserModel(model);
     const { classifyInBrowser } = await import('./privacy.js');
-    outcomes = await classifyInBrowser(classifier, files, progress);
+    outcomes = await classifyInBrowser(classifier, files, progress, { explain });
   } else {
-    outcomes = await classifyOnServer(files, model.limits, progress);
+    outcomes = await classifyOnServer(files, model.limits, progress, { explain });
   }
 
   await Promise.all(outcomes.map((outcome, i) => show(outcome, files[i]!, inBrowser, model)));
@@ -77,7 +82,7 @@ async function show(outcome: ImageOutcome, file: File, inBrowser: boolean, model
     const preview = await fetchPreview(file);
     picture = preview ? await openBitmapOrNothing(preview) : undefined;
   }
-  drawThumbnail(canvas, picture, outcome.image, outcome.box);
+  drawThumbnail(canvas, picture, outcome.image, outcome.box, outcome.activation);
   picture?.close();
 }
 
@@ -105,6 +110,33 @@ async function togglePrivacy(): Promise<void> {
   } finally {
     page.privacy.disabled = false;
     page.privacy.focus();
+  }
+}
+
+function toggleExplain(): void {
+  const on = page.explain.checked;
+  remember(EXPLAIN_KEY, on ? '1' : '0');
+  page.results.classList.toggle('hide-heat-maps', !on);
+  say(
+    on
+      ? 'Heat maps on: images classified from now on show where the model found evidence for its answer.'
+      : 'Heat maps off.',
+  );
+}
+
+function remember(key: string, value: string): void {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    // Storage can be switched off or full; the choice then lasts only for this visit.
+  }
+}
+
+function recall(key: string): string | null {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
   }
 }
 
@@ -149,11 +181,14 @@ function wire(): void {
     enqueue(Array.from(event.dataTransfer?.files ?? []));
   });
   page.privacy.addEventListener('change', () => void togglePrivacy());
+  page.explain.addEventListener('change', toggleExplain);
   byId('download-csv').addEventListener('click', downloadCsv);
   byId('clear-results').addEventListener('click', clearResults);
 }
 
 async function start(): Promise<void> {
+  page.explain.checked = recall(EXPLAIN_KEY) === '1';
+  page.results.classList.toggle('hide-heat-maps', !page.explain.checked);
   wire();
   try {
     state.model = await fetchModelSummary();

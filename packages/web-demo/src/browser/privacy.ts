@@ -1,4 +1,4 @@
-import { type Classifier, loadClassifierFromUrl } from '@bloodcell/core';
+import { type Classifier, explainClassification, loadClassifierFromUrl } from '@bloodcell/core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
@@ -44,25 +44,30 @@ export async function loadBrowserClassifier(modelUrl: string): Promise<BrowserCl
 
 /**
  * Classifies files in this page, one at a time so the page stays responsive; a file that cannot
- * be decoded becomes `{ file, error }` like the server's answer.
+ * be decoded becomes `{ file, error }` like the server's answer. `explain` adds each result's
+ * activation map, as the server's ?explain=1 does, for one more backbone pass per image.
  *
  * @example
- * const outcomes = await classifyInBrowser(classifier, [...input.files], (done) => progress(done));
+ * const outcomes = await classifyInBrowser(classifier, [...input.files], progress, { explain: true });
  */
 export async function classifyInBrowser(
   classifier: Classifier,
   files: readonly File[],
   onProgress: (done: number) => void = () => {},
+  options: { explain?: boolean } = {},
 ): Promise<ImageOutcome[]> {
   const outcomes: ImageOutcome[] = [];
   for (const file of files) {
     try {
       const { pixels, format } = await decodeInBrowser(file);
-      const result = await classifier.classify(pixels);
+      const { result, activation } = options.explain
+        ? await explainClassification(classifier, pixels)
+        : { result: await classifier.classify(pixels), activation: undefined };
       const image = { width: pixels.width, height: pixels.height, format };
       const { cellType, probability, probabilities, referForReview, reviewReasons, outlierScore, box, cellFound } = result;
       const outcome = { cellType, probability, probabilities, referForReview, reviewReasons, outlierScore, box, cellFound };
-      outcomes.push({ file: file.name, ...outcome, image });
+      const map = activation && { cellType: activation.cellType, grid: activation.grid };
+      outcomes.push(map ? { file: file.name, ...outcome, image, activation: map } : { file: file.name, ...outcome, image });
     } catch (error) {
       outcomes.push({ file: file.name, error: publicErrorOf(error) });
     }

@@ -2,7 +2,8 @@ import { CELL_TYPES } from '@bloodcell/core';
 
 import type { ModelSummary } from '../api/model.js';
 import { titleCase } from '../page/index.js';
-import { type Differential, type ImageOutcome, isCellResult } from '../report/index.js';
+import { type CellActivation, type Differential, type ImageOutcome, isCellResult } from '../report/index.js';
+import { heatMapLegend, overlayHeatMap } from './heat-map.js';
 
 /** Widest thumbnail drawn, in CSS pixels. */
 const THUMB_WIDTH = 240;
@@ -52,33 +53,49 @@ export function renderOutcome(outcome: ImageOutcome, mode: 'server' | 'browser',
 
   item.dataset.cellType = outcome.cellType;
   item.dataset.probabilities = JSON.stringify(outcome.probabilities);
+  item.dataset.box = JSON.stringify(outcome.box);
   const canvas = el('canvas', 'thumb');
   canvas.setAttribute('role', 'img');
   canvas.setAttribute('aria-label', `${outcome.file}, with the square the model examined outlined`);
+  const column = el('div', 'thumb-column');
+  column.append(el('div', 'thumb-frame'));
+  column.firstElementChild!.append(canvas);
+  if (outcome.activation) {
+    item.dataset.activation = JSON.stringify(outcome.activation);
+    const label = `${outcome.file}, with the square the model examined outlined and its heat map`;
+    canvas.setAttribute('aria-label', label);
+    column.append(heatMapLegend(outcome.activation));
+  }
 
   const details = el('div', 'details');
   const prediction = el('p', 'prediction');
   prediction.append(el('span', 'cell-type', titleCase(outcome.cellType)), ' ', el('span', 'probability', percent(outcome.probability)));
   details.append(heading, prediction);
-  if (outcome.referForReview) {
-    details.append(el('p', 'flag review', `Refer for review: ${reviewText(outcome.reviewReasons, reviewThreshold)}`));
-  }
+  if (outcome.referForReview) details.append(reviewFlag(outcome.reviewReasons, reviewThreshold));
   details.append(probabilityBars(outcome.probabilities), el('p', 'hint mode', mode === 'server' ? 'Classified on the server' : 'Classified in this browser'));
 
-  item.append(el('div', 'thumb-frame'), details);
-  item.firstElementChild!.append(canvas);
+  item.append(column, details);
   return { item, canvas };
 }
 
+/** Each review reason in words a person at the microscope would use. */
 const REASON_TEXT: Record<string, (threshold: number) => string> = {
-  'low-confidence': (threshold) => `confidence under ${percent(threshold)}`,
-  'unlike-training': () => 'unlike the images the model was trained on',
-  'no-cell-found': () => 'no white cell located, the whole image was used',
+  'low-confidence': (threshold) => `low confidence (under ${percent(threshold)}): refer for review`,
+  'unlike-training': () => 'unlike the training images: refer for review',
+  'no-cell-found': () => 'no white cell found: the whole image was classified',
 };
 
-function reviewText(reasons: readonly string[], threshold: number): string {
-  const texts = reasons.map((reason) => REASON_TEXT[reason]?.(threshold) ?? reason);
-  return texts.length > 0 ? texts.join('; ') : 'flagged by the model';
+function reviewFlag(reasons: readonly string[], threshold: number): HTMLElement {
+  const flag = el('div', 'review');
+  const list = el('ul', 'review-reasons');
+  list.setAttribute('aria-label', 'Why');
+  for (const reason of reasons.length > 0 ? reasons : ['']) {
+    const line = el('li', '', REASON_TEXT[reason]?.(threshold) ?? (reason || 'flagged by the model'));
+    if (reason) line.dataset.reason = reason;
+    list.append(line);
+  }
+  flag.append(el('p', 'flag review', 'Refer for review'), list);
+  return flag;
 }
 
 function probabilityBars(probabilities: Record<string, number>): HTMLElement {
@@ -99,24 +116,26 @@ function probabilityBars(probabilities: Record<string, number>): HTMLElement {
 }
 
 /**
- * Draws an image scaled into a result's canvas, with the model's crop box on top.
+ * Draws an image scaled into a result's canvas, with the model's crop box on top and, when given,
+ * the activation map laid over that box.
  *
  * @example
- * drawThumbnail(canvas, bitmap, outcome.image, outcome.box);
+ * drawThumbnail(canvas, bitmap, outcome.image, outcome.box, outcome.activation);
  */
 export function drawThumbnail(
   canvas: HTMLCanvasElement,
   picture: CanvasImageSource | undefined,
   image: { width: number; height: number },
   box: { x: number; y: number; width: number; height: number },
+  activation?: CellActivation,
 ): void {
   const scale = Math.min(1, THUMB_WIDTH / image.width);
   const [width, height] = [Math.round(image.width * scale), Math.round(image.height * scale)];
   const ratio = window.devicePixelRatio || 1;
   canvas.width = Math.round(width * ratio);
   canvas.height = Math.round(height * ratio);
+  // Height follows the width, so a thumbnail shrunk to a narrow screen keeps its proportions.
   canvas.style.width = `${width}px`;
-  canvas.style.height = `${height}px`;
 
   const context = canvas.getContext('2d')!;
   context.scale(ratio, ratio);
@@ -137,6 +156,7 @@ export function drawThumbnail(
   context.lineWidth = 2;
   context.strokeStyle = '#ffd400';
   context.strokeRect(x, y, w, h);
+  if (activation) overlayHeatMap(canvas, image, box, activation.grid);
 }
 
 /**

@@ -19,19 +19,22 @@ export async function fetchModelSummary(): Promise<ModelSummary> {
 
 /**
  * Classifies files on the server in requests sized to its limits, retrying when it is busy. Each
- * file gets an outcome, in order, whatever happens to its request.
+ * file gets an outcome, in order, whatever happens to its request. `explain` asks for each
+ * result's activation map (?explain=1).
  *
  * @example
- * const outcomes = await classifyOnServer(files, summary.limits, (done) => showProgress(done));
+ * const outcomes = await classifyOnServer(files, summary.limits, showProgress, { explain: true });
  */
 export async function classifyOnServer(
   files: readonly File[],
   limits: RequestLimits,
   onProgress: (done: number) => void = () => {},
+  options: { explain?: boolean } = {},
 ): Promise<ImageOutcome[]> {
   const outcomes: ImageOutcome[] = [];
+  const url = options.explain ? '/api/v1/classify?explain=1' : '/api/v1/classify';
   for (const group of requestGroups(files, limits)) {
-    outcomes.push(...(await classifyGroup(group, limits)));
+    outcomes.push(...(await classifyGroup(url, group, limits)));
     onProgress(outcomes.length);
   }
   return outcomes;
@@ -73,7 +76,7 @@ function requestGroups(files: readonly File[], limits: RequestLimits): File[][] 
   return groups;
 }
 
-async function classifyGroup(files: File[], limits: RequestLimits): Promise<ImageOutcome[]> {
+async function classifyGroup(url: string, files: File[], limits: RequestLimits): Promise<ImageOutcome[]> {
   const tooLarge = files.length === 1 && files[0]!.size > limits.maxBodyBytes;
   if (tooLarge) {
     const message = `The file is over the server's limit of ${limits.maxBodyBytes} bytes: downscale it, or use privacy mode.`;
@@ -85,7 +88,7 @@ async function classifyGroup(files: File[], limits: RequestLimits): Promise<Imag
     files.forEach((file) => body.append('images', file, file.name));
     let response: Response;
     try {
-      response = await fetch('/api/v1/classify', { method: 'POST', body });
+      response = await fetch(url, { method: 'POST', body });
     } catch {
       return failAll(files, 'NETWORK_ERROR', 'The server could not be reached; check that it is running.');
     }

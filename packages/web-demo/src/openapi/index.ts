@@ -39,6 +39,16 @@ export function openApiDocument(): Record<string, unknown> {
             'image, a failure answers with its error status; with several, each failure is an entry in `results`.',
           parameters: [
             { name: 'filename', in: 'query', required: false, description: 'Name of a raw-body image.', schema: { type: 'string' } },
+            {
+              name: 'explain',
+              in: 'query',
+              required: false,
+              description:
+                '1 (or true) adds `activation` to each result: where in the crop `box` the model found ' +
+                'evidence for its answer. Costs one extra forward pass of the model per image, so the ' +
+                'request takes about twice as long; images are then run one at a time.',
+              schema: { type: 'string', enum: ['1', 'true', '0', 'false'], default: '0' },
+            },
           ],
           requestBody: {
             required: true,
@@ -54,10 +64,11 @@ export function openApiDocument(): Record<string, unknown> {
           },
           responses: {
             '200': json('ClassifyResponse', 'One result per image and the differential.'),
-            '400': json('Error', 'NOT_AN_IMAGE, NO_IMAGE or BAD_MULTIPART.'),
+            '400': json('Error', 'NOT_AN_IMAGE, NO_IMAGE, BAD_MULTIPART or BAD_QUERY (explain not 1, true, 0, false).'),
             '413': json('Error', 'PAYLOAD_TOO_LARGE, TOO_MANY_FILES or IMAGE_TOO_LARGE.'),
             '415': json('Error', 'UNSUPPORTED_IMAGE_TYPE (e.g. GIF) or UNSUPPORTED_MEDIA_TYPE.'),
             '500': json('Error', 'INTERNAL: an unexpected failure, logged on the server.'),
+            '501': json('Error', 'EXPLAIN_UNAVAILABLE: explain=1 on a server whose model cannot map its evidence.'),
             '503': { ...json('Error', 'OVERLOADED or SHUTTING_DOWN.'), headers: retryAfter },
           },
         },

@@ -37,6 +37,24 @@ export const SCHEMAS = {
     properties: { x: { type: 'number' }, y: { type: 'number' }, width: { type: 'number' }, height: { type: 'number' } },
     additionalProperties: false,
   },
+  Activation: {
+    type: 'object',
+    description:
+      'Class activation map: the logit of cellType split over the last feature map, negative evidence ' +
+      'dropped, scaled so the strongest cell is 1. Rows run top to bottom and columns left to right ' +
+      'over the crop box.',
+    required: ['cellType', 'grid'],
+    properties: {
+      cellType: { $ref: '#/components/schemas/CellType' },
+      grid: {
+        type: 'array',
+        description: 'Rows x columns (7x7 for MobileNetV2 at 224 pixels), each in [0, 1].',
+        minItems: 1,
+        items: { type: 'array', minItems: 1, items: probability },
+      },
+    },
+    additionalProperties: false,
+  },
   CellResult: {
     type: 'object',
     required: [
@@ -67,6 +85,10 @@ export const SCHEMAS = {
         required: ['width', 'height', 'format'],
         properties: { width: count, height: count, format: { type: 'string' } },
         additionalProperties: false,
+      },
+      activation: {
+        $ref: '#/components/schemas/Activation',
+        description: 'Only with explain=1: where in the box the model found evidence for cellType.',
       },
     },
     additionalProperties: false,

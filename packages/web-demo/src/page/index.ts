@@ -46,10 +46,15 @@ export function renderPage(options: PageOptions): string {
           <label for="files" class="button">Choose images…</label>
           <p id="formats" class="hint">JPEG, PNG, WebP, TIFF or BMP; one or many.</p>
         </div>
-        <div class="privacy">
+        <div class="option">
           <input id="privacy-mode" type="checkbox" role="switch" aria-describedby="privacy-hint">
           <label for="privacy-mode">Privacy mode</label>
           <p id="privacy-hint" class="hint">Classifies in this browser: images never leave this computer. The model is downloaded once.</p>
+        </div>
+        <div class="option">
+          <input id="explain-mode" type="checkbox" role="switch" aria-describedby="explain-hint">
+          <label for="explain-mode">Show what the model looked at</label>
+          <p id="explain-hint" class="hint">Lays a heat map over the square the model examined: where it found evidence for its answer. Each image then takes about twice as long.</p>
         </div>
         <p id="status" class="status" role="status" aria-live="polite"></p>
         <noscript><p class="status error">This page needs JavaScript. The JSON API works without it: POST images to /api/v1/classify.</p></noscript>

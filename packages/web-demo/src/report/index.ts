@@ -7,6 +7,13 @@ export interface ImageInfo {
   format: string;
 }
 
+/** Where in the crop box the model found evidence for `cellType` (see explainClassification). */
+export interface CellActivation {
+  cellType: CellType;
+  /** Rows x columns over the crop box (7x7 for MobileNetV2), each in [0, 1], the strongest 1. */
+  grid: number[][];
+}
+
 /** One classified image, as the API returns it and the page shows it. */
 export interface CellResult {
   file: string;
@@ -21,6 +28,8 @@ export interface CellResult {
   box: { x: number; y: number; width: number; height: number };
   cellFound: boolean;
   image: ImageInfo;
+  /** Only when asked for (`?explain=1`, or the page's "show what the model looked at"). */
+  activation?: CellActivation;
 }
 
 /** One image that could not be classified, with a stable error code. */

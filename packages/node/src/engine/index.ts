@@ -1,0 +1,80 @@
+import type { BundleMetadata, CellImage, ClassifyBatchOptions, ClassifyResult } from '@bloodcell/core';
+import { OptionError } from '@bloodcell/core';
+
+import { type BackendName, selectBackend } from '../backend/index.js';
+import { loadClassifier } from '../bundle-store/index.js';
+import { ClassifierPool, INFERENCE_ENGINES, type InferenceEngine } from '../classifier-pool/index.js';
+import { loadOnnxClassifier } from '../onnx-classifier/index.js';
+import { onnxRuntimeAvailable } from '../onnx-runtime/index.js';
+
+export interface OpenClassifierOptions {
+  /** Default: `onnx` when onnxruntime-node loads, else `tfjs`. */
+  engine?: InferenceEngine;
+  /** Worker threads; 0 (the default) runs in this thread. */
+  workers?: number;
+  /** TF.js backend, for the tfjs engine and for loading the bundle. */
+  backend?: BackendName;
+  /** ONNX Runtime threads when running in this thread. Default: every core. */
+  threads?: number;
+}
+
+/** A classifier on some engine, in this thread or a pool; `close` frees it. */
+export interface OpenedClassifier {
+  metadata: BundleMetadata;
+  engine: InferenceEngine;
+  /** 0 when it runs in this thread. */
+  workers: number;
+  classifyBatch(images: readonly CellImage[], options?: ClassifyBatchOptions): Promise<ClassifyResult[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens a bundle on the chosen engine: ONNX Runtime when installed (several times faster), else
+ * TF.js, in this thread or on `workers` threads. Answers are the same whichever is chosen.
+ *
+ * @throws OptionError INVALID_ENGINE, BAD_WORKERS, ONNX_RUNTIME_UNAVAILABLE (onnx forced, not installed).
+ * @example
+ * const classifier = await openClassifier('artifacts/model', { workers: 2 });
+ * const results = await classifier.classifyBatch(images);
+ * await classifier.close();
+ */
+export async function openClassifier(modelDir: string, options: OpenClassifierOptions = {}): Promise<OpenedClassifier> {
+  const workers = options.workers ?? 0;
+  if (!Number.isInteger(workers) || workers < 0) {
+    throw new OptionError('BAD_WORKERS', `workers must be 0 (this thread) or a positive integer; got ${workers}.`);
+  }
+  if (options.engine !== undefined && !INFERENCE_ENGINES.includes(options.engine)) {
+    throw new OptionError(
+      'INVALID_ENGINE',
+      `'${String(options.engine)}' is not an inference engine; valid choices: ${INFERENCE_ENGINES.join(', ')}.`,
+    );
+  }
+  const engine = options.engine ?? ((await onnxRuntimeAvailable()) ? 'onnx' : 'tfjs');
+
+  if (workers > 0) {
+    const pool = await ClassifierPool.start(modelDir, { workers, engine, backend: options.backend });
+    return opened(pool, engine, workers, () => pool.close());
+  }
+  await selectBackend(options.backend ? { prefer: options.backend } : {});
+  if (engine === 'onnx') {
+    const classifier = await loadOnnxClassifier(modelDir, { threads: options.threads });
+    return opened(classifier, engine, 0, () => classifier.dispose());
+  }
+  const classifier = await loadClassifier(modelDir);
+  return opened(classifier, engine, 0, async () => classifier.dispose());
+}
+
+function opened(
+  classifier: Pick<OpenedClassifier, 'metadata' | 'classifyBatch'>,
+  engine: InferenceEngine,
+  workers: number,
+  close: () => Promise<void>,
+): OpenedClassifier {
+  return {
+    metadata: classifier.metadata,
+    engine,
+    workers,
+    classifyBatch: (images, batch) => classifier.classifyBatch(images, batch),
+    close,
+  };
+}
