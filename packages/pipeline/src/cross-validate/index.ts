@@ -63,11 +63,13 @@ export async function crossValidate(options: CrossValidateOptions): Promise<Cros
   const { extractor, cache } = await loadExtractor({ ...options, fit });
   const paths = images.map((image) => image.path);
   const table = await extractFeatures(paths, extractor, cache, { progress: options.progress, label: `features (${fit})`, pool });
+  log(`features (${fit}): ${paths.length} images, ${table.cached} from cache, ${table.seconds.toFixed(1)}s`);
   const viewTables = [];
   for (const view of views) {
     viewTables.push(
       await extractFeatures(paths, extractor, cache.forView(view), { progress: options.progress, label: `view ${view.name}`, view, pool }),
     );
+    log(`view ${view.name}: ${paths.length} images, ${viewTables.at(-1)!.cached} from cache, ${viewTables.at(-1)!.seconds.toFixed(1)}s`);
   }
 
   const index = new Map(images.map((image, i) => [image, i]));

@@ -85,6 +85,7 @@ export async function extractFeatures(
   }
 
   const seconds = (Date.now() - started) / 1000;
-  progress.done(`${paths.length} images (${cached} from cache) in ${seconds.toFixed(1)}s`);
+  // The caller logs the summary: it knows what the features are for.
+  progress.done();
   return { features, length, pooled: Boolean(options.pool), hashes, cached, seconds };
 }
