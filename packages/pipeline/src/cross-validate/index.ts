@@ -10,7 +10,7 @@ import {
 import { listLabelledImages, readGroups } from '../dataset/index.js';
 import { extractFeatures } from '../extract/index.js';
 import { groupFolds } from '../split/index.js';
-import { HEAD_DEFAULTS, loadExtractor } from '../train/index.js';
+import { HEAD_DEFAULTS, loadExtractor, samplePerGroup } from '../train/index.js';
 import { trainHead } from '../train-head/index.js';
 
 export interface CrossValidateOptions {
@@ -24,6 +24,8 @@ export interface CrossValidateOptions {
   views?: string[];
   folds?: number;
   seed?: number;
+  /** Use at most this many images of each field group (quick runs and tests). */
+  maxPerGroup?: number;
   progress?: boolean;
   log?: (line: string) => void;
 }
@@ -52,7 +54,8 @@ export async function crossValidate(options: CrossValidateOptions): Promise<Cros
   const fit = options.fit ?? 'cell-crop';
   const seed = options.seed ?? 7;
   const groups = options.groupsCsv ? await readGroups(options.groupsCsv) : new Map();
-  const images = await listLabelledImages(options.dataDir, groups);
+  const all = await listLabelledImages(options.dataDir, groups);
+  const images = options.maxPerGroup ? samplePerGroup(all, options.maxPerGroup, seed) : all;
   const heads = options.heads ?? ['pooled'];
   const views = (options.views ?? []).map(cropView);
   const pool = heads.every((head) => head !== 'flatten');

@@ -268,7 +268,13 @@ export async function withViews(
   return { features, labels: Array.from({ length: views.length + 1 }, () => labels).flat() };
 }
 
-function samplePerGroup(images: LabelledImage[], perGroup: number, seed: number): LabelledImage[] {
+/**
+ * Keeps at most `perGroup` images of each field group (chosen by seed), in the original order.
+ *
+ * @example
+ * samplePerGroup(images, 1, 7).length; // one image per field group
+ */
+export function samplePerGroup(images: LabelledImage[], perGroup: number, seed: number): LabelledImage[] {
   const random = seededRandom(seed);
   const byGroup = new Map<string, LabelledImage[]>();
   for (const image of images) byGroup.set(image.group, [...(byGroup.get(image.group) ?? []), image]);
