@@ -90,3 +90,13 @@ export {
   type StageContext,
 } from './stages/index.js';
 export { COMMANDS_USAGE, PIPELINE_COMMANDS, pipelineSetup, runPipelineCommand, type PipelineCommand } from './commands/index.js';
+export {
+  LAST_CONV,
+  applyLastConv,
+  fineTuneLastConv,
+  lastConvOf,
+  setLastConvKernel,
+  type FineTuneOptions,
+  type FineTuned,
+  type LastConv,
+} from './fine-tune/index.js';

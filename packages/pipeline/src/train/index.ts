@@ -216,12 +216,13 @@ export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
  * const { extractor, cache } = await loadExtractor({ baseModelDir, cacheDir, fit: 'cell-crop' });
  */
 export async function loadExtractor(
-  options: Pick<TrainOptions, 'baseModelDir' | 'cacheDir' | 'fit'>,
-): Promise<{ extractor: FeatureExtractor; cache: FeatureCache }> {
+  options: Pick<TrainOptions, 'baseModelDir' | 'cacheDir' | 'fit'> & { outputLayer?: string },
+): Promise<{ extractor: FeatureExtractor; cache: FeatureCache; model: tfl.LayersModel }> {
   const full = await tfl.loadLayersModel(fileSystemModelSource(options.baseModelDir));
-  const backbone = cutAtLayer(full, MOBILENET_V2_SPEC.outputLayer);
+  const outputLayer = options.outputLayer ?? MOBILENET_V2_SPEC.outputLayer;
+  const backbone = cutAtLayer(full, outputLayer);
   const [, height, width, channels] = backbone.outputs[0]!.shape as number[];
-  const spec: BackboneSpec = { ...MOBILENET_V2_SPEC, featureShape: [height!, width!, channels!] };
+  const spec: BackboneSpec = { ...MOBILENET_V2_SPEC, outputLayer, featureShape: [height!, width!, channels!] };
 
   const fit = options.fit ?? 'cell-crop';
   const preprocessing: PreprocessingSpec = {
@@ -234,7 +235,7 @@ export async function loadExtractor(
   const localiser = fit === 'cell-crop' ? LOCALISER_VERSION : 0;
   const id = extractorId({ spec, preprocessing, weightsSha256, localiser });
   const cache = new FeatureCache(options.cacheDir, id, height! * width! * channels!);
-  return { extractor: new FeatureExtractor(backbone, spec, preprocessing), cache };
+  return { extractor: new FeatureExtractor(backbone, spec, preprocessing), cache, model: full };
 }
 
 /**
