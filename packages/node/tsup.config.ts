@@ -1,11 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // The worker is its own file: ClassifierPool starts threads on dist/classifier-worker.js.
+  // Workers are files of their own: ClassifierPool and OnnxHost start threads on them.
   entry: {
     index: 'src/index.ts',
     cli: 'src/cli.ts',
     'classifier-worker': 'src/classifier-pool/worker.ts',
+    'onnx-worker': 'src/onnx-classifier/worker.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -1,18 +1,13 @@
 #!/usr/bin/env node
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { BloodcellError, VERSION } from '@bloodcell/core';
 
 import { BACKEND_NAMES, type BackendName } from './backend/index.js';
-import { INFERENCE_ENGINES, type InferenceEngine } from './classifier-pool/index.js';
 import { classifyFiles, expandInputs } from './cli/classify-command.js';
-import { openClassifier } from './engine/index.js';
+import { INFERENCE_ENGINES, type InferenceEngine, openClassifier } from './engine/index.js';
 import type { OutputFormat } from './cli/records.js';
 import { resolveModelDir } from './model-location/index.js';
-
-/** Below this many images, starting workers costs more than it saves. */
-const POOL_FROM = 16;
 
 const USAGE = `Usage: bloodcell classify <files or folders...> [options]
 
@@ -24,7 +19,8 @@ Options:
   --csv            CSV with a header row on stdout
   --backend NAME   TF.js backend: ${BACKEND_NAMES.join(', ')} (default: the fastest that loads)
   --engine NAME    ${INFERENCE_ENGINES.join(' or ')} (default: onnx when onnxruntime-node is installed)
-  --workers N      worker threads, 0 for none (default: one per core for over ${POOL_FROM} images)
+  --workers N      tfjs engine: worker threads, each with its own model (default 0: none); pays
+                   off only on idle cores. The onnx engine uses several cores from one thread
   -h, --help       this text
   -v, --version    the version
 
@@ -64,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
   const format: OutputFormat = values.json ? 'json' : values.csv ? 'csv' : 'table';
   const files = await expandInputs(inputs);
   if (files.length === 0) return usageError(`no image files found in ${inputs.join(', ')}.`);
-  const workers = values.workers === undefined ? (files.length > POOL_FROM ? availableParallelism() : 0) : Number(values.workers);
+  const workers = Number(values.workers ?? 0);
   const classifier = await openClassifier(resolveModelDir(values.model), {
     engine: values.engine as InferenceEngine | undefined,
     workers,

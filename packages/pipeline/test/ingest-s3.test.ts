@@ -183,4 +183,125 @@ describe('ingest from S3 (s3rver on loopback)', () => {
       /^S3 ListObjectsV2 s3:\/\/no-such-bucket\/x\/ failed: NoSuchBucket/,
     );
   });
+
+  it('fails at once, without retrying, when access is denied', async () => {
+    let requests = 0;
+    const proxy = await faultyProxy(port, () => 'pass');
+    proxy.server.removeAllListeners('request');
+    proxy.server.on('request', (_req, res) => {
+      requests += 1;
+      res.writeHead(403, { 'content-type': 'application/xml' });
+      res.end(
+        '<?xml version="1.0" encoding="UTF-8"?>' +
+          '<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>',
+      );
+    });
+    try {
+      const source = s3Source('s3://cells/kaggle', {
+        attempts: 5,
+        baseDelayMs: 5,
+        cacheDir: join(work, 'c4'),
+        client: client(proxy.port),
+      });
+      const error = await source.list().catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'REQUEST_FAILED' });
+      expect((error as Error).message).toMatch(
+        /^S3 ListObjectsV2 s3:\/\/cells\/kaggle\/ failed: AccessDenied: Access Denied\. Check the bucket/,
+      );
+      expect(requests).toBe(1);
+    } finally {
+      proxy.server.close();
+    }
+  });
+
+  it('retries a 500 and a body cut off half way, then reads the object whole', async () => {
+    let gets = 0;
+    const proxy = await faultyProxy(port, (req) => {
+      if (req.url?.includes('list-type=2')) return 'pass';
+      gets += 1;
+      return gets === 1 ? 'slow-down' : 'pass';
+    });
+    // The second GetObject promises the full length, sends half and drops the connection.
+    const forward = proxy.server.listeners('request')[0] as http.RequestListener;
+    proxy.server.removeAllListeners('request');
+    proxy.server.on('request', (req, res) => {
+      if (gets === 1 && !req.url?.includes('list-type=2')) {
+        gets += 1;
+        http.get({ host: '127.0.0.1', port, path: req.url, headers: req.headers }, (answer) => {
+          res.writeHead(answer.statusCode ?? 500, answer.headers);
+          answer.once('data', (chunk: Buffer) => {
+            res.write(chunk.subarray(0, chunk.length >> 1));
+            res.socket?.destroy();
+          });
+        });
+        return;
+      }
+      forward(req, res);
+    });
+    const retries: string[] = [];
+    try {
+      const source = s3Source('s3://cells/kaggle/dataset2-master/images/TRAIN', {
+        attempts: 4,
+        baseDelayMs: 5,
+        cacheDir: join(work, 'cache-cut'),
+        client: client(proxy.port),
+        log: (line) => retries.push(line),
+      });
+      const file = (await source.list()).find((f) => f.key === 'EOSINOPHIL/e1.png')!;
+      const bytes = await file.read();
+      expect(bytes.byteLength).toBe(file.size);
+      expect(retries).toHaveLength(2);
+    } finally {
+      proxy.server.closeAllConnections();
+      proxy.server.close();
+    }
+  });
+
+  it('gives up on a store that never answers within attempts x timeout', async () => {
+    const proxy = await faultyProxy(port, () => 'hang');
+    const started = Date.now();
+    try {
+      const source = s3Source('s3://cells/kaggle', {
+        attempts: 2,
+        baseDelayMs: 5,
+        cacheDir: join(work, 'c5'),
+        client: client(proxy.port, 250),
+      });
+      await expect(source.list()).rejects.toThrow(/failed after 2 attempts over [\d.]+s: TimeoutError/);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      proxy.server.closeAllConnections();
+      proxy.server.close();
+    }
+  });
+
+  it('leaves the previous artifacts/ingest as it was when S3 fails mid-ingest', async () => {
+    const saved = { ...process.env };
+    const outDir = join(work, 'out-kept');
+    const options = { source: 's3://cells/kaggle', root: work, outDir, attempts: 2, baseDelayMs: 5 };
+    let gets = 0;
+    // Listing and the first three objects arrive; every later GetObject is throttled for good.
+    const proxy = await faultyProxy(port, (req) =>
+      req.url?.includes('list-type=2') || ++gets <= 3 ? 'pass' : 'slow-down',
+    );
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+    });
+    try {
+      await ingest({ ...options, cacheDir: join(work, 'cache-kept-1') });
+      const manifest = await readFile(join(outDir, 'manifest.json'), 'utf8');
+
+      process.env.AWS_ENDPOINT_URL = `http://127.0.0.1:${proxy.port}`;
+      await expect(ingest({ ...options, cacheDir: join(work, 'cache-kept-2') })).rejects.toThrow(
+        /GetObject .* failed after 2 attempts/,
+      );
+      expect(await readFile(join(outDir, 'manifest.json'), 'utf8')).toBe(manifest);
+      expect((await readdir(work)).filter((name) => name.startsWith('.out-kept.'))).toEqual([]);
+    } finally {
+      process.env = saved;
+      proxy.server.close();
+    }
+  });
 });

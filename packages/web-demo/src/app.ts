@@ -6,6 +6,7 @@ import { HTTPException } from 'hono/http-exception';
 
 import { type ApiLimits, apiRoutes } from './api/index.js';
 import { errorResponse, publicError } from './api/errors.js';
+import { debugEnabled, memoryReport } from './debug/index.js';
 import { type CellClassifier, Lifecycle, warmUp } from './lifecycle/index.js';
 import { type LogSink, requestLog, stderrLog } from './logging/index.js';
 import { renderPage } from './page/index.js';
@@ -35,6 +36,8 @@ export interface AppOptions {
   lifecycle?: Lifecycle;
   /** Request and error log lines; stderr by default, `false` for silence. */
   log?: LogSink;
+  /** Serves GET /api/v1/debug/memory (tensor count, RSS); default: BLOODCELL_DEBUG=1. */
+  debug?: boolean;
 }
 
 export const DEFAULT_LIMITS: Required<AppLimits> = {
@@ -43,6 +46,8 @@ export const DEFAULT_LIMITS: Required<AppLimits> = {
   // 4096 x 4096: a large camera frame; the decoded float tensor of one is already ~200 MB.
   maxPixels: 4096 * 4096,
   batchSize: 4,
+  // A 32 MB body needs ~60 s at 4 Mbit/s; a client slower than that holds a queue place too long.
+  uploadTimeoutMs: 60_000,
   maxConcurrent: 1,
   maxWaiting: 8,
 };
@@ -92,6 +97,13 @@ export function createApp(options: AppOptions): Hono {
     '/api/v1',
     apiRoutes({ classifier, metadata, queue, previewQueue, limits, browserModel: options.modelDir ? '/model/' : null }),
   );
+
+  if (options.debug ?? debugEnabled()) {
+    app.get('/api/v1/debug/memory', (c) => {
+      c.header('Cache-Control', 'no-store');
+      return c.json(memoryReport());
+    });
+  }
 
   app.get('/healthz', (c) => c.json({ status: 'alive' }));
   app.get('/readyz', (c) => {

@@ -18,3 +18,4 @@ export {
 } from './report/index.js';
 export { CONTENT_SECURITY_POLICY, securityHeaders } from './security/index.js';
 export { requestLog, stderrLog, type LogSink } from './logging/index.js';
+export { DEBUG_ENV, debugEnabled, memoryReport, type MemoryReport } from './debug/index.js';

@@ -194,4 +194,22 @@ describe.skipIf(!HAS_SHARED || !HAS_CHROMIUM)(`the page in Chromium (${skipReaso
     await page.waitForSelector('body[data-ready="true"]');
     expect(await page.locator('#explain-mode').isChecked()).toBe(false);
   });
+
+  it('shows hostile file names as text: no markup from a name is ever parsed', async () => {
+    if (await page.locator('#privacy-mode').isChecked()) await page.locator('#privacy-mode').uncheck();
+    const png = await sharp(SAMPLE_IMAGES.MONOCYTE).png().toBuffer();
+    const names = ['<img src=x onerror="window.owned=1">.png', '<b>bold</b>\u0007.png'];
+    await page.setInputFiles('#files', [
+      { name: names[0]!, mimeType: 'image/png', buffer: png },
+      { name: names[1]!, mimeType: 'image/png', buffer: Buffer.from('<script>window.owned=2</script>') },
+    ]);
+    await expect.poll(() => page.locator('#results li h3').allTextContents(), { timeout: 30_000 }).toEqual(
+      expect.arrayContaining(names),
+    );
+    const injected = await page.evaluate(() => ({
+      owned: (window as unknown as { owned?: number }).owned ?? null,
+      markup: document.querySelectorAll('#results img, #results b, #results script').length,
+    }));
+    expect(injected).toEqual({ owned: null, markup: 0 });
+  });
 });

@@ -66,7 +66,13 @@ export function parseBundleMetadata(json: unknown): BundleMetadata {
   if (!meta || typeof meta !== 'object' || meta.format !== BUNDLE_FORMAT) {
     throw new BundleError('NOT_A_BUNDLE', `${METADATA_FILE} is not bloodcell bundle metadata (format "${BUNDLE_FORMAT}").`);
   }
-  if (typeof meta.formatVersion !== 'number' || meta.formatVersion > BUNDLE_FORMAT_VERSION) {
+  if (!Number.isInteger(meta.formatVersion) || meta.formatVersion! < 1) {
+    throw new BundleError(
+      'BAD_METADATA',
+      `formatVersion must be a whole number from 1 to ${BUNDLE_FORMAT_VERSION}; got ${JSON.stringify(meta.formatVersion)}.`,
+    );
+  }
+  if (meta.formatVersion! > BUNDLE_FORMAT_VERSION) {
     throw new BundleError(
       'BUNDLE_TOO_NEW',
       `This bundle has format version ${String(meta.formatVersion)}, written by @bloodcell ` +

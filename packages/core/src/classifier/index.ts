@@ -74,7 +74,7 @@ export class Classifier {
     }
 
     const head = findHead(model);
-    const features = model.getLayer(metadata.backbone.outputLayer).output as tfl.SymbolicTensor;
+    const features = featureOutput(model, metadata);
     const backbone = tfl.model({ inputs: model.inputs, outputs: features });
     const extractor = new FeatureExtractor(backbone, metadata.backbone, metadata.preprocessing);
     return new Classifier(metadata, model, extractor, head);
@@ -134,6 +134,14 @@ export class Classifier {
    * const result = classifier.describe([0.7, 0.1, 0.1, 0.1], pooledFeatures, region);
    */
   describe(raw: readonly number[], pooled: ArrayLike<number>, region: CellRegion): ClassifyResult {
+    if (!raw.every(Number.isFinite)) {
+      // NaN weights answer NaN, and argmax would turn that into a confident-looking first class.
+      throw new BundleError(
+        'MODEL_OUTPUT_NOT_FINITE',
+        `The model answered [${raw.join(', ')}] instead of probabilities: its weights are damaged ` +
+          '(NaN or infinite values). Copy or train the bundle again.',
+      );
+    }
     const calibrated = applyTemperature(raw, this.metadata.calibration.temperature);
     const best = argmax(calibrated);
     const probability = calibrated[best]!;
@@ -155,6 +163,29 @@ export class Classifier {
       ...region,
     };
   }
+}
+
+/** The backbone's feature output, checked against what the metadata says it is. */
+function featureOutput(model: tfl.LayersModel, metadata: BundleMetadata): tfl.SymbolicTensor {
+  const { outputLayer, featureShape } = metadata.backbone;
+  const layer = model.layers.find((candidate) => candidate.name === outputLayer);
+  if (!layer) {
+    throw new BundleError(
+      'OUTPUT_LAYER_MISSING',
+      `The metadata names backbone.outputLayer "${outputLayer}", which the model does not have. ` +
+        "The bundle's files do not belong together; re-export the bundle.",
+    );
+  }
+  const features = layer.output as tfl.SymbolicTensor;
+  if (JSON.stringify(features.shape.slice(1)) !== JSON.stringify(featureShape)) {
+    throw new BundleError(
+      'FEATURE_SHAPE_MISMATCH',
+      `The metadata says the backbone gives [${featureShape.join(', ')}] features, but layer ` +
+        `"${outputLayer}" gives [${features.shape.slice(1).join(', ')}]. The bundle's files do not ` +
+        'belong together; re-export the bundle.',
+    );
+  }
+  return features;
 }
 
 function findHead(model: tfl.LayersModel): tfl.LayersModel {

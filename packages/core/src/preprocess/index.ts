@@ -111,13 +111,22 @@ export function cropAndResize(image: tf.Tensor3D, size: number, box?: Box): tf.T
     // cropAndResize samples at corners; map pixel edges so a box of the whole image is exact.
     const y1 = height > 1 ? region.y / (height - 1) : 0;
     const x1 = width > 1 ? region.x / (width - 1) : 0;
-    const y2 = height > 1 ? (region.y + region.height - 1) / (height - 1) : 0;
-    const x2 = width > 1 ? (region.x + region.width - 1) / (width - 1) : 0;
+    const y2 = insideFarEdge(height > 1 ? (region.y + region.height - 1) / (height - 1) : 0);
+    const x2 = insideFarEdge(width > 1 ? (region.x + region.width - 1) / (width - 1) : 0);
     const batch = tf.expandDims(image, 0) as tf.Tensor4D;
     const boxes = tf.tensor2d([[y1, x1, y2, x2]]);
     const crops = tf.image.cropAndResize(batch, boxes, [0], [size, size], 'bilinear');
     return tf.squeeze(crops, [0]) as tf.Tensor3D;
   });
+}
+
+/**
+ * A box ending on the image's far edge (normalised 1) moved 2^-20 inside it: in float32 (the
+ * wasm backend) its last sample can land a rounding error past the edge, where crop_and_resize
+ * writes 0, a black row, instead of the edge pixel. Elsewhere the value is unchanged.
+ */
+function insideFarEdge(normalised: number): number {
+  return normalised === 1 ? 1 - 2 ** -20 : normalised;
 }
 
 /**

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import {
+  BloodcellError,
   BundleError,
   type BundleMetadata,
   Classifier,
@@ -29,6 +30,14 @@ export async function writeBundle(dir: string, model: tfl.LayersModel, metadata:
   await replaceFolderAtomic(dir, async (staging) => {
     await writeModelFiles(staging, artifacts);
     await writeFile(join(staging, METADATA_FILE), `${JSON.stringify(metadata, null, 2)}\n`);
+  }).catch((cause: unknown) => {
+    if ((cause as NodeJS.ErrnoException).code !== 'ENOSPC') throw cause;
+    throw new BundleError(
+      'DISK_FULL',
+      `No space left on the device to write the bundle to ${dir}; any bundle already there is ` +
+        'unchanged. Free some space and write it again.',
+      { cause },
+    );
   });
 }
 
@@ -41,7 +50,17 @@ export async function writeBundle(dir: string, model: tfl.LayersModel, metadata:
  */
 export async function loadClassifier(dir: string): Promise<Classifier> {
   const metadata = await readMetadataJson(dir);
-  const model = await tfl.loadLayersModel(fileSystemModelSource(dir));
+  const model = await tfl.loadLayersModel(fileSystemModelSource(dir)).catch((cause: unknown) => {
+    if (cause instanceof BloodcellError) throw cause;
+    // TF.js's own message ("Improper config format…") names no file and no remedy.
+    throw new BundleError(
+      'MODEL_JSON_INVALID',
+      `${join(dir, 'model.json')} does not describe a model TF.js can build ` +
+        `(${cause instanceof Error ? cause.message : String(cause)}). The file is damaged or not ` +
+        "bloodcell's: copy or train the bundle again.",
+      { cause },
+    );
+  });
   try {
     return Classifier.fromModel(model, metadata);
   } catch (error) {

@@ -8,6 +8,8 @@ const result = (file: string, cellType: 'MONOCYTE' | 'NEUTROPHIL'): ImageRecord 
   probability: 0.8,
   probabilities: { EOSINOPHIL: 0.05, LYMPHOCYTE: 0.05, MONOCYTE: cellType === 'MONOCYTE' ? 0.8 : 0.1, NEUTROPHIL: cellType === 'NEUTROPHIL' ? 0.8 : 0.1 },
   referForReview: false,
+  reviewReasons: [],
+  outlierScore: null,
   box: { x: 1, y: 2, width: 100, height: 100 },
   cellFound: true,
 });

@@ -49,10 +49,23 @@ export const CSV_HEADER = [
 export function formatRecord(record: ImageRecord, format: OutputFormat): string {
   if (format === 'json') return JSON.stringify(record);
   if (format === 'csv') return csvRow(record);
-  if ('error' in record) return `${record.file}\tERROR ${record.error.code}: ${record.error.message}`;
+  const file = printable(record.file);
+  if ('error' in record) return `${file}\tERROR ${record.error.code}: ${printable(record.error.message)}`;
   const flag = record.referForReview ? '\trefer for review' : '';
   const located = record.cellFound ? '' : '\t(no cell located: whole image used)';
-  return `${record.file}\t${record.cellType}\t${record.probability.toFixed(4)}${flag}${located}`;
+  return `${file}\t${record.cellType}\t${record.probability.toFixed(4)}${flag}${located}`;
+}
+
+/**
+ * Text with its control characters written as `\\uXXXX`, so a file name can neither break a
+ * table line nor send escape sequences to the terminal.
+ *
+ * @example
+ * printable('a\u0007\n.jpg'); // 'a\\u0007\\u000a.jpg'
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**

@@ -59,7 +59,7 @@ export function setLastConvKernel(model: tfl.LayersModel, kernel: tf.Tensor2D): 
  * const outRelu = applyLastConv(rows, last.kernel, last);
  */
 export function applyLastConv(rows: tf.Tensor2D, kernel: tf.Tensor2D, norm: Pick<LastConv, 'scale' | 'shift'>): tf.Tensor2D {
-  return tf.tidy(() => tf.clipByValue(tf.add(tf.mul(tf.matMul(rows, kernel), norm.scale), norm.shift), 0, 6));
+  return tf.tidy(() => tf.clipByValue(tf.add(tf.mul(tf.matMul(rows, kernel), norm.scale), norm.shift), 0, 6) as tf.Tensor2D);
 }
 
 export interface FineTuneOptions {

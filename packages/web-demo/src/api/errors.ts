@@ -10,6 +10,7 @@ export const ERROR_STATUS: Record<string, ContentfulStatusCode> = {
   BAD_MULTIPART: 400,
   BAD_QUERY: 400,
   NOT_FOUND: 404,
+  UPLOAD_TIMEOUT: 408,
   IMAGE_TOO_LARGE: 413,
   PAYLOAD_TOO_LARGE: 413,
   TOO_MANY_FILES: 413,

@@ -37,6 +37,38 @@ export async function readUploads(c: Context, maxFiles: number): Promise<Upload[
   return uploads;
 }
 
+/**
+ * `readUploads` with a deadline: a client that never finishes its body (a slow or stalled upload,
+ * or a slowloris attack) is answered 408 UPLOAD_TIMEOUT, so it cannot hold its queue place for ever.
+ *
+ * @throws ApiError UPLOAD_TIMEOUT, besides those of readUploads.
+ * @example
+ * const uploads = await readUploadsWithin(c, 64, 60_000);
+ */
+export async function readUploadsWithin(c: Context, maxFiles: number, timeoutMs: number): Promise<Upload[]> {
+  const reading = readUploads(c, maxFiles);
+  // The read may still fail after the deadline answered (the socket is closed then): ignore it.
+  reading.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      // Closing the connection ends the stalled body instead of draining it for ever.
+      c.header('Connection', 'close');
+      reject(
+        new ApiError(
+          'UPLOAD_TIMEOUT',
+          `The upload did not arrive within ${timeoutMs / 1000} s: send smaller requests, or check the connection.`,
+        ),
+      );
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([reading, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function readMultipart(c: Context, maxFiles: number): Promise<Upload[]> {
   let form: Record<string, unknown>;
   try {

@@ -65,6 +65,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             '200': json('ClassifyResponse', 'One result per image and the differential.'),
             '400': json('Error', 'NOT_AN_IMAGE, NO_IMAGE, BAD_MULTIPART or BAD_QUERY (explain not 1, true, 0, false).'),
+            '408': json('Error', 'UPLOAD_TIMEOUT: the body did not arrive within the server\'s upload timeout.'),
             '413': json('Error', 'PAYLOAD_TOO_LARGE, TOO_MANY_FILES or IMAGE_TOO_LARGE.'),
             '415': json('Error', 'UNSUPPORTED_IMAGE_TYPE (e.g. GIF) or UNSUPPORTED_MEDIA_TYPE.'),
             '500': json('Error', 'INTERNAL: an unexpected failure, logged on the server.'),
@@ -84,6 +85,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             '200': { description: 'The preview.', content: { 'image/png': { schema: imageBody } } },
             '400': json('Error', 'NOT_AN_IMAGE.'),
+            '408': json('Error', 'UPLOAD_TIMEOUT: the body did not arrive within the server\'s upload timeout.'),
             '413': json('Error', 'PAYLOAD_TOO_LARGE or IMAGE_TOO_LARGE.'),
             '415': json('Error', 'UNSUPPORTED_IMAGE_TYPE or UNSUPPORTED_MEDIA_TYPE.'),
             '503': { ...json('Error', 'OVERLOADED or SHUTTING_DOWN.'), headers: retryAfter },

@@ -1,0 +1,22 @@
+// The web demo in a process of its own, so the load generator does not share its event loop.
+// argv[2]: JSON { root, bundleDir, open, maxConcurrent }. Prints the URL; SIGTERM closes it.
+import { join } from 'node:path';
+
+const { root, bundleDir, open, maxConcurrent } = JSON.parse(process.argv[2]);
+const node = await import(join(root, 'packages', 'node', 'dist', 'index.js'));
+const webDemo = await import(join(root, 'packages', 'web-demo', 'dist', 'index.js'));
+
+const classifier = await node.openClassifier(bundleDir, open);
+const server = await webDemo.startServer({
+  classifier,
+  port: 0,
+  host: '127.0.0.1',
+  limits: { maxConcurrent, maxWaiting: 64 },
+  log: false,
+});
+process.stdout.write(`${server.url}\n`);
+process.once('SIGTERM', async () => {
+  await server.close();
+  await classifier.close();
+  process.exit(0);
+});
