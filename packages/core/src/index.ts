@@ -3,6 +3,7 @@ export { BloodcellError, BundleError, ImageInputError, OptionError } from './err
 export { VERSION } from './version.js';
 export {
   CAFFE_BGR_MEANS,
+  CROP_REVISION,
   PIXEL_SCALINGS,
   cropAndResize,
   imageSize,

@@ -13,6 +13,12 @@ export const PIXEL_SCALINGS: readonly PixelScaling[] = ['caffe', 'tf'];
 /** ImageNet channel means that Keras's "caffe" mode subtracts, in BGR order. */
 export const CAFFE_BGR_MEANS = [103.939, 116.779, 123.68] as const;
 
+/**
+ * Bumped whenever `cropAndResize` samples differently, so features cached by an older version are
+ * not reused (2: crops ending on the far edge no longer read a black row on wasm).
+ */
+export const CROP_REVISION = 2;
+
 /** Packed 8-bit pixels, row-major, 3 (RGB) or 4 (RGBA, alpha ignored) channels. */
 export interface PixelImage {
   data: Uint8Array | Uint8ClampedArray;

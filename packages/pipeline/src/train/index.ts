@@ -3,6 +3,7 @@ import { join } from 'node:path';
 
 import {
   CELL_TYPES,
+  CROP_REVISION,
   DEFAULT_LOCALISE_OPTIONS,
   FeatureExtractor,
   LOCALISER_VERSION,
@@ -233,7 +234,7 @@ export async function loadExtractor(
   };
   const weightsSha256 = await weightsFingerprint(options.baseModelDir);
   const localiser = fit === 'cell-crop' ? LOCALISER_VERSION : 0;
-  const id = extractorId({ spec, preprocessing, weightsSha256, localiser });
+  const id = extractorId({ spec, preprocessing, weightsSha256, localiser, crop: CROP_REVISION });
   const cache = new FeatureCache(options.cacheDir, id, height! * width! * channels!);
   return { extractor: new FeatureExtractor(backbone, spec, preprocessing), cache, model: full };
 }
