@@ -22,6 +22,14 @@ describe('createApp', () => {
     expect(await missing.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
   });
 
+  it('answers another method on a POST-only route with 405 and Allow: POST', async () => {
+    const app = createApp({ classifier: fakeClassifier(), ...quiet });
+    const wrong = await app.request('/api/v1/classify');
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('POST');
+    expect(await wrong.json()).toMatchObject({ error: { code: 'METHOD_NOT_ALLOWED' } });
+  });
+
   it('is ready after the warm-up classification, and unready once draining', async () => {
     const lifecycle = new Lifecycle();
     const classifier = fakeClassifier();

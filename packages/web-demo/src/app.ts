@@ -55,6 +55,9 @@ export const DEFAULT_LIMITS: Required<AppLimits> = {
 /** Where `pnpm build` puts the page's scripts, styles and wasm files, beside the built server. */
 export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
+/** Routes that only take POST: another method gets 405 with `Allow`, not a misleading 404. */
+const POST_ONLY_ROUTES = ['/api/v1/classify', '/api/v1/preview'];
+
 /**
  * The web demo as a Hono app: the upload page, the JSON API, the bundle files for privacy mode,
  * health probes. Starts warming the model up at once; /readyz answers 200 when that is done.
@@ -83,7 +86,13 @@ export function createApp(options: AppOptions): Hono {
     if (code === 'INTERNAL' && log) log(`error on ${c.req.method} ${c.req.path}: ${error.stack ?? String(error)}`);
     return errorResponse(c, code, message);
   });
-  app.notFound((c) => errorResponse(c, 'NOT_FOUND', `Nothing at ${c.req.method} ${c.req.path}. The API is under /api/v1.`));
+  app.notFound((c) => {
+    if (POST_ONLY_ROUTES.includes(c.req.path)) {
+      c.header('Allow', 'POST');
+      return errorResponse(c, 'METHOD_NOT_ALLOWED', `${c.req.path} takes POST with an image; see /api/v1/openapi.json.`);
+    }
+    return errorResponse(c, 'NOT_FOUND', `Nothing at ${c.req.method} ${c.req.path}. The API is under /api/v1.`);
+  });
 
   const assets = assetTable(options.assetsDir ?? DEFAULT_ASSETS_DIR);
   if (!assets.has('app.js') && log) {

@@ -39,6 +39,13 @@ describe('CLI records', () => {
     expect(formatRecord(records[3]!, 'csv').split(',')).toHaveLength(columns);
   });
 
+  it('names the review reasons in the table and the CSV', () => {
+    const flagged: ImageRecord = { ...(records[0] as Extract<ImageRecord, { cellType: string }>), referForReview: true, reviewReasons: ['low-confidence', 'unlike-training'] };
+    expect(formatRecord(flagged, 'table')).toMatch(/refer for review \(low-confidence, unlike-training\)$/);
+    const header = CSV_HEADER.split(',');
+    expect(formatRecord(flagged, 'csv').split(',')[header.indexOf('review_reasons')]).toBe('low-confidence unlike-training');
+  });
+
   it('writes JSON that parses back to the record', () => {
     expect(JSON.parse(formatRecord(records[0]!, 'json'))).toEqual(records[0]);
   });

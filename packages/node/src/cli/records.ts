@@ -32,6 +32,8 @@ export const CSV_HEADER = [
   'probability',
   ...CELL_TYPES.map((cellType) => `p_${cellType.toLowerCase()}`),
   'refer_for_review',
+  'review_reasons',
+  'outlier_score',
   'cell_found',
   'box_x',
   'box_y',
@@ -51,9 +53,8 @@ export function formatRecord(record: ImageRecord, format: OutputFormat): string 
   if (format === 'csv') return csvRow(record);
   const file = printable(record.file);
   if ('error' in record) return `${file}\tERROR ${record.error.code}: ${printable(record.error.message)}`;
-  const flag = record.referForReview ? '\trefer for review' : '';
-  const located = record.cellFound ? '' : '\t(no cell located: whole image used)';
-  return `${file}\t${record.cellType}\t${record.probability.toFixed(4)}${flag}${located}`;
+  const flag = record.referForReview ? `\trefer for review (${record.reviewReasons.join(', ')})` : '';
+  return `${file}\t${record.cellType}\t${record.probability.toFixed(4)}${flag}`;
 }
 
 /**
@@ -82,7 +83,7 @@ export function formatDifferential(tally: Differential, failed: number): string 
 
 function csvRow(record: ImageRecord): string {
   if ('error' in record) {
-    return [csvField(record.file), ...new Array<string>(CELL_TYPES.length + 8).fill(''), csvField(`${record.error.code}: ${record.error.message}`)].join(',');
+    return [csvField(record.file), ...new Array<string>(CELL_TYPES.length + 10).fill(''), csvField(`${record.error.code}: ${record.error.message}`)].join(',');
   }
   const { box } = record;
   return [
@@ -91,6 +92,8 @@ function csvRow(record: ImageRecord): string {
     record.probability.toFixed(6),
     ...CELL_TYPES.map((cellType) => record.probabilities[cellType].toFixed(6)),
     String(record.referForReview),
+    record.reviewReasons.join(' '),
+    record.outlierScore === null ? '' : record.outlierScore.toFixed(4),
     String(record.cellFound),
     box.x,
     box.y,

@@ -7,7 +7,10 @@ export interface Progress {
 export interface ProgressOptions {
   /** Where the bar goes; stderr so that stdout stays machine-readable. */
   stream?: NodeJS.WriteStream;
-  /** Force the bar on or off; by default it shows on a terminal and stays silent elsewhere. */
+  /**
+   * Force the bar on or off. By default it draws on a terminal; elsewhere (a log file, CI) long jobs
+   * of at least 1,000 items print a plain line every 10% instead, so a log shows the run is alive.
+   */
   enabled?: boolean;
 }
 
@@ -23,9 +26,11 @@ export interface ProgressOptions {
 export function progressBar(label: string, total: number, options: ProgressOptions = {}): Progress {
   const stream = options.stream ?? process.stderr;
   const enabled = options.enabled ?? Boolean(stream.isTTY);
+  const milestones = options.enabled === undefined && !stream.isTTY && total >= 1000;
   const started = Date.now();
   let count = 0;
   let lastDraw = 0;
+  let lastTenth = 0;
 
   const draw = () => {
     const elapsed = (Date.now() - started) / 1000;
@@ -43,6 +48,12 @@ export function progressBar(label: string, total: number, options: ProgressOptio
   return {
     tick(step = 1) {
       count += step;
+      const tenth = Math.floor((10 * count) / total);
+      if (milestones && tenth > lastTenth && count < total) {
+        lastTenth = tenth;
+        const elapsed = (Date.now() - started) / 1000;
+        stream.write(`${label}: ${count}/${total} (${tenth * 10}%), ${formatSeconds(elapsed)} so far, ${formatSeconds((elapsed / count) * (total - count))} left\n`);
+      }
       if (!enabled) return;
       const now = Date.now();
       if (now - lastDraw >= 100 || count >= total) {
