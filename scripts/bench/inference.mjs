@@ -145,7 +145,7 @@ async function onnxRows(ctx, images) {
     }
   }
   for (const [threads, ms] of best) {
-    const label = `${threads === ctx.cores ? 'onnx' : `onnx ${threads} thread`}${threads === Math.max(1, ctx.cores - 1) ? ' (default)' : ''}`;
+    const label = `${threads === ctx.cores ? 'onnx' : `onnx ${threads} thread`}${threads === ctx.cores ? ' (default)' : ''}`;
     rows.push(row('end to end', 'mobilenet_v2', label, 8, ms));
   }
   return rows;

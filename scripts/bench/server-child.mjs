@@ -1,9 +1,9 @@
 // The web demo in a process of its own, so the load generator does not share its event loop.
-// argv[2]: JSON { root, bundleDir, open, maxConcurrent }. Prints the URL; SIGTERM closes it.
+// argv[2]: JSON { root, nodeDist, bundleDir, open, maxConcurrent }. Prints the URL; SIGTERM closes it.
 import { join } from 'node:path';
 
-const { root, bundleDir, open, maxConcurrent } = JSON.parse(process.argv[2]);
-const node = await import(join(root, 'packages', 'node', 'dist', 'index.js'));
+const { root, nodeDist, bundleDir, open, maxConcurrent } = JSON.parse(process.argv[2]);
+const node = await import(join(nodeDist, 'index.js'));
 const webDemo = await import(join(root, 'packages', 'web-demo', 'dist', 'index.js'));
 
 const classifier = await node.openClassifier(bundleDir, open);

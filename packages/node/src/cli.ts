@@ -20,7 +20,7 @@ Options:
   --backend NAME   TF.js backend: ${BACKEND_NAMES.join(', ')} (default: the fastest that loads)
   --engine NAME    ${INFERENCE_ENGINES.join(' or ')} (default: onnx when onnxruntime-node is installed)
   --workers N      tfjs engine: worker threads, each with its own model (default 0: none); pays
-                   off only on idle cores. The onnx engine uses several cores from one thread
+                   off only on idle cores. The onnx engine always uses every core
   -h, --help       this text
   -v, --version    the version
 
@@ -68,7 +68,8 @@ async function main(argv: string[]): Promise<number> {
   });
 
   try {
-    const inFlight = classifier.workers + 1;
+    // One batch more than can run at once, so the next files decode (and crop) during inference.
+    const inFlight = classifier.workers + 2;
     const { failed } = await classifyFiles(classifier, files, format, process.stdout, process.stderr, { inFlight });
     return failed > 0 ? 1 : 0;
   } finally {

@@ -29,3 +29,21 @@ export {
 } from './keras-weights/index.js';
 export { DEFAULT_MODEL_DIR, resolveModelDir } from './model-location/index.js';
 export { formatSeconds, progressBar, type Progress, type ProgressOptions } from './progress/index.js';
+export { SUPPORTED_LAYERS, layersModelToOnnx, type OnnxExportOptions } from './onnx/index.js';
+export { loadOnnxRuntime, onnxRuntimeAvailable, type OnnxRuntime } from './onnx-runtime/index.js';
+export {
+  OnnxClassifier,
+  loadOnnxClassifier,
+  sessionOptions,
+  writeBackboneInput,
+  type OnnxClassifierOptions,
+  type RawPixels,
+} from './onnx-classifier/index.js';
+export { ClassifierPool, type ClassifierPoolOptions } from './classifier-pool/index.js';
+export {
+  INFERENCE_ENGINES,
+  openClassifier,
+  type InferenceEngine,
+  type OpenClassifierOptions,
+  type OpenedClassifier,
+} from './engine/index.js';

@@ -127,12 +127,13 @@ export function cropAndResize(image: tf.Tensor3D, size: number, box?: Box): tf.T
 }
 
 /**
- * A box ending on the image's far edge (normalised 1) moved 2^-20 inside it: in float32 (the
- * wasm backend) its last sample can land a rounding error past the edge, where crop_and_resize
- * writes 0, a black row, instead of the edge pixel. Elsewhere the value is unchanged.
+ * A box ending on the image's far edge (normalised 1) moved 2^-20 inside it on backends that place
+ * samples in float32 (wasm, webgl, tfjs-node): there its last sample can land a rounding error past
+ * the edge, where crop_and_resize writes 0, a black row, instead of the edge pixel. The cpu backend
+ * places them in float64 and keeps the exact box, so crops of the image's own size stay exact.
  */
 function insideFarEdge(normalised: number): number {
-  return normalised === 1 ? 1 - 2 ** -20 : normalised;
+  return normalised === 1 && tf.getBackend() !== 'cpu' ? 1 - 2 ** -20 : normalised;
 }
 
 /**

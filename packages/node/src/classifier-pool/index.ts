@@ -14,25 +14,18 @@ import {
 } from '@bloodcell/core';
 
 import type { BackendName } from '../backend/index.js';
-import { onnxRuntimeAvailable } from '../onnx-runtime/index.js';
 import {
   type FromWorker,
-  INFERENCE_ENGINES,
-  type InferenceEngine,
   type ToWorker,
   type WireImage,
   fromWireError,
   toWire,
 } from './protocol.js';
 
-export { INFERENCE_ENGINES, type InferenceEngine } from './protocol.js';
-
 export interface ClassifierPoolOptions {
   /** Worker threads, each with its own copy of the model. Default: one per core. */
   workers?: number;
-  /** Default: `onnx` when onnxruntime-node loads, else `tfjs`. */
-  engine?: InferenceEngine;
-  /** TF.js backend each worker uses (for the tfjs engine, and to load the bundle). */
+  /** TF.js backend each worker uses; default: the fastest that loads (wasm without tfjs-node). */
   backend?: BackendName;
 }
 
@@ -50,9 +43,11 @@ interface PoolWorker {
 }
 
 /**
- * Classifies on several worker threads at once, each running the whole per-image path (locate,
- * crop, forward pass) on its own model copy: on N cores, up to N times one thread's rate. It has
- * the `metadata` and `classifyBatch` of a `Classifier`, so the CLI and the web demo take either.
+ * Classifies with TF.js on several worker threads at once, each running the whole per-image path
+ * (locate, crop, forward pass) on its own model copy: TF.js's wasm backend is single-threaded
+ * under Node, so N workers use N cores. It has the `metadata` and `classifyBatch` of a
+ * `Classifier`, so the CLI and the web demo take either. (ONNX Runtime is not run here: its Node
+ * binding crashes in worker threads; OnnxClassifier uses several cores from one thread instead.)
  */
 export class ClassifierPool {
   private readonly queue: Task[] = [];
@@ -61,7 +56,6 @@ export class ClassifierPool {
 
   private constructor(
     readonly metadata: BundleMetadata,
-    readonly engine: InferenceEngine,
     private readonly workers: PoolWorker[],
   ) {
     for (const worker of workers) this.listen(worker);
@@ -70,8 +64,7 @@ export class ClassifierPool {
   /**
    * Starts the workers and loads the bundle in each; resolves once all are ready.
    *
-   * @throws OptionError for a bad `workers` or `engine`, ONNX_RUNTIME_UNAVAILABLE when `onnx` is
-   *   forced but not installed; BundleError when the bundle cannot be loaded.
+   * @throws OptionError BAD_WORKERS or INVALID_BACKEND; BundleError when the bundle cannot be loaded.
    * @example
    * const pool = await ClassifierPool.start('artifacts/model', { workers: 2 });
    * const results = await pool.classifyBatch(images);
@@ -82,12 +75,8 @@ export class ClassifierPool {
     if (!Number.isInteger(count) || count < 1) {
       throw new OptionError('BAD_WORKERS', `workers must be a positive integer; got ${count}.`);
     }
-    const engine = options.engine ?? ((await onnxRuntimeAvailable()) ? 'onnx' : 'tfjs');
-    if (!INFERENCE_ENGINES.includes(engine)) {
-      throw new OptionError('INVALID_ENGINE', `'${String(engine)}' is not an engine; valid choices: ${INFERENCE_ENGINES.join(', ')}.`);
-    }
 
-    const setup = { modelDir, engine, backend: options.backend };
+    const setup = { modelDir, backend: options.backend };
     const threads = Array.from({ length: count }, () => new Worker(workerEntry(), { workerData: setup }));
     const ready = await Promise.allSettled(threads.map(whenReady));
     const failure = ready.find((outcome) => outcome.status === 'rejected');
@@ -96,7 +85,7 @@ export class ClassifierPool {
       throw failure.reason;
     }
     const metadata = (ready[0] as PromiseFulfilledResult<BundleMetadata>).value;
-    return new ClassifierPool(metadata, engine, threads.map((thread) => ({ thread })));
+    return new ClassifierPool(metadata, threads.map((thread) => ({ thread })));
   }
 
   /** Number of worker threads. */

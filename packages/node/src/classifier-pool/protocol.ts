@@ -11,27 +11,9 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import type { BackendName } from '../backend/index.js';
 
-/**
- * How a model runs: `onnx` is ONNX Runtime (onnxruntime-node, optional), `tfjs` the selected
- * TF.js backend.
- *
- * @example
- * const engine: InferenceEngine = 'onnx';
- */
-export type InferenceEngine = 'onnx' | 'tfjs';
-
-/**
- * Every valid InferenceEngine, fastest first.
- *
- * @example
- * program.option('--engine <name>', `one of ${INFERENCE_ENGINES.join(', ')}`);
- */
-export const INFERENCE_ENGINES: readonly InferenceEngine[] = ['onnx', 'tfjs'];
-
 /** What a worker is started with. */
 export interface WorkerSetup {
   modelDir: string;
-  engine: InferenceEngine;
   backend?: BackendName;
 }
 

@@ -1,30 +1,21 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
-import type { BundleMetadata, CellImage, ClassifyBatchOptions, ClassifyResult } from '@bloodcell/core';
+import type { Classifier } from '@bloodcell/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 import { selectBackend } from '../backend/index.js';
 import { loadClassifier } from '../bundle-store/index.js';
-import { OnnxClassifier } from '../onnx-classifier/index.js';
 import { type FromWorker, type ToWorker, type WorkerSetup, fromWire, toWireError } from './protocol.js';
-
-/** What a worker needs of a classifier, whichever engine runs it. */
-interface BatchClassifier {
-  metadata: BundleMetadata;
-  classifyBatch(images: readonly CellImage[], options?: ClassifyBatchOptions): Promise<ClassifyResult[]>;
-}
 
 /** One thread of a ClassifierPool: loads the bundle once, then classifies batch after batch. */
 async function serve(setup: WorkerSetup): Promise<void> {
   const port = parentPort!;
   const send = (message: FromWorker) => port.postMessage(message);
 
-  let classifier: BatchClassifier;
+  let classifier: Classifier;
   try {
     await selectBackend(setup.backend ? { prefer: setup.backend } : {});
-    const loaded = await loadClassifier(setup.modelDir);
-    // One thread per worker: the pool's parallelism is its workers.
-    classifier = setup.engine === 'onnx' ? await OnnxClassifier.fromClassifier(loaded, { threads: 1 }) : loaded;
+    classifier = await loadClassifier(setup.modelDir);
   } catch (error) {
     send({ kind: 'failed', error: toWireError(error) });
     return;

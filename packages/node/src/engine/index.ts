@@ -3,18 +3,38 @@ import { OptionError } from '@bloodcell/core';
 
 import { type BackendName, selectBackend } from '../backend/index.js';
 import { loadClassifier } from '../bundle-store/index.js';
-import { ClassifierPool, INFERENCE_ENGINES, type InferenceEngine } from '../classifier-pool/index.js';
+import { ClassifierPool } from '../classifier-pool/index.js';
 import { loadOnnxClassifier } from '../onnx-classifier/index.js';
 import { onnxRuntimeAvailable } from '../onnx-runtime/index.js';
+
+/**
+ * How a model runs: `onnx` is ONNX Runtime (onnxruntime-node, optional), `tfjs` the selected
+ * TF.js backend.
+ *
+ * @example
+ * const engine: InferenceEngine = 'onnx';
+ */
+export type InferenceEngine = 'onnx' | 'tfjs';
+
+/**
+ * Every valid InferenceEngine, fastest first.
+ *
+ * @example
+ * program.option('--engine <name>', `one of ${INFERENCE_ENGINES.join(', ')}`);
+ */
+export const INFERENCE_ENGINES: readonly InferenceEngine[] = ['onnx', 'tfjs'];
 
 export interface OpenClassifierOptions {
   /** Default: `onnx` when onnxruntime-node loads, else `tfjs`. */
   engine?: InferenceEngine;
-  /** Worker threads; 0 (the default) runs in this thread. */
+  /**
+   * TF.js worker threads; 0 (the default) runs in this thread. The onnx engine always runs in
+   * this thread, on `threads` ONNX Runtime threads, and ignores it.
+   */
   workers?: number;
   /** TF.js backend, for the tfjs engine and for loading the bundle. */
   backend?: BackendName;
-  /** ONNX Runtime threads when running in this thread. Default: every core. */
+  /** ONNX Runtime threads for the onnx engine. Default: every core. */
   threads?: number;
 }
 
@@ -22,7 +42,7 @@ export interface OpenClassifierOptions {
 export interface OpenedClassifier {
   metadata: BundleMetadata;
   engine: InferenceEngine;
-  /** 0 when it runs in this thread. */
+  /** TF.js worker threads; 0 when it runs in this thread. */
   workers: number;
   classifyBatch(images: readonly CellImage[], options?: ClassifyBatchOptions): Promise<ClassifyResult[]>;
   close(): Promise<void>;
@@ -51,15 +71,16 @@ export async function openClassifier(modelDir: string, options: OpenClassifierOp
   }
   const engine = options.engine ?? ((await onnxRuntimeAvailable()) ? 'onnx' : 'tfjs');
 
-  if (workers > 0) {
-    const pool = await ClassifierPool.start(modelDir, { workers, engine, backend: options.backend });
-    return opened(pool, engine, workers, () => pool.close());
-  }
-  await selectBackend(options.backend ? { prefer: options.backend } : {});
   if (engine === 'onnx') {
+    await selectBackend(options.backend ? { prefer: options.backend } : {});
     const classifier = await loadOnnxClassifier(modelDir, { threads: options.threads });
     return opened(classifier, engine, 0, () => classifier.dispose());
   }
+  if (workers > 0) {
+    const pool = await ClassifierPool.start(modelDir, { workers, backend: options.backend });
+    return opened(pool, engine, workers, () => pool.close());
+  }
+  await selectBackend(options.backend ? { prefer: options.backend } : {});
   const classifier = await loadClassifier(modelDir);
   return opened(classifier, engine, 0, async () => classifier.dispose());
 }

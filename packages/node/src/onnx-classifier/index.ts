@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 
 import {
   type CellImage,
+  type CellRegion,
   type Classifier,
   type ClassifyBatchOptions,
   type ClassifyResult,
@@ -9,19 +10,32 @@ import {
   ImageInputError,
 } from '@bloodcell/core';
 import * as tf from '@tensorflow/tfjs-core';
-import type * as Ort from 'onnxruntime-node';
 
 import { loadClassifier } from '../bundle-store/index.js';
 import { layersModelToOnnx } from '../onnx/index.js';
-import { type OnnxRuntime, loadOnnxRuntime } from '../onnx-runtime/index.js';
+import { BatchCoalescer, type ForwardRows } from './coalesce.js';
+import { type HostedSession, OnnxHost } from './host.js';
 import { type RawPixels, writeBackboneInput } from './prepare.js';
 
+export { sessionOptions } from './options.js';
 export { type RawPixels, writeBackboneInput } from './prepare.js';
 
 export interface OnnxClassifierOptions {
-  /** Threads ONNX Runtime uses for one forward pass. Default: every core. */
+  /**
+   * Threads ONNX Runtime uses for one forward pass. Default: every core; its runs sit in a worker
+   * thread, so this thread still decodes and crops meanwhile (docs/decisions/0006).
+   */
   threads?: number;
 }
+
+/** A batch ready for the forward pass. */
+interface PreparedBatch {
+  input: Float32Array;
+  regions: CellRegion[];
+}
+
+/** Most images one forward pass takes when concurrent calls are merged. */
+const MAX_MERGED_IMAGES = 16;
 
 /** Output names of a bundle's ONNX graph. */
 const PROBABILITIES = 'probabilities';
@@ -29,15 +43,20 @@ const POOLED = 'pooled';
 
 /**
  * A bundle run by ONNX Runtime: the same answers as the TF.js `Classifier` (same localiser,
- * same crop, same calibration and review rules), several times faster on a CPU.
+ * same crop, same calibration and review rules), several times faster on a CPU. Locating and
+ * cropping run in this thread, the forward passes in the process's ONNX Runtime worker, so the
+ * two overlap.
  */
 export class OnnxClassifier {
+  private readonly coalescer: BatchCoalescer;
+
   private constructor(
     readonly metadata: BundleMetadata,
     private readonly reference: Classifier,
-    private readonly ort: OnnxRuntime,
-    private readonly session: Ort.InferenceSession,
-  ) {}
+    private readonly session: HostedSession,
+  ) {
+    this.coalescer = new BatchCoalescer((input, count) => this.run(input, count), MAX_MERGED_IMAGES);
+  }
 
   /**
    * Converts a loaded TF.js classifier to ONNX and opens it in ONNX Runtime. The TF.js weights
@@ -48,14 +67,14 @@ export class OnnxClassifier {
    * const fast = await OnnxClassifier.fromClassifier(await loadClassifier('artifacts/model'));
    */
   static async fromClassifier(classifier: Classifier, options: OnnxClassifierOptions = {}): Promise<OnnxClassifier> {
-    const ort = await loadOnnxRuntime();
+    const host = await OnnxHost.shared();
     const bytes = layersModelToOnnx(classifier.model, {
       outputNames: [PROBABILITIES],
       pooledOutputs: [{ name: POOLED, layer: classifier.metadata.backbone.outputLayer }],
     });
-    const session = await ort.InferenceSession.create(bytes, sessionOptions(options.threads));
+    const session = await host.createSession(bytes, options.threads ?? availableParallelism());
     classifier.dispose();
-    return new OnnxClassifier(classifier.metadata, classifier, ort, session);
+    return new OnnxClassifier(classifier.metadata, classifier, session);
   }
 
   /**
@@ -81,28 +100,44 @@ export class OnnxClassifier {
       throw new ImageInputError('BAD_BATCH_SIZE', `batchSize must be a positive integer; got ${batchSize}.`);
     }
 
-    const { inputSize: size, scaling } = this.metadata.backbone;
-    const results: ClassifyResult[] = [];
+    const done: ClassifyResult[][] = [];
+    let running: Promise<ClassifyResult[]> | undefined;
     for (let start = 0; start < images.length; start += batchSize) {
-      const batch = images.slice(start, start + batchSize);
-      const regions = await Promise.all(batch.map((image) => this.reference.extractor.locate(image)));
-      const input = new Float32Array(batch.length * size * size * 3);
-      for (const [i, image] of batch.entries()) {
-        writeBackboneInput(await rawPixels(image), regions[i]!.box, size, scaling, input, i * size * size * 3);
-      }
-
-      const feeds = { [this.session.inputNames[0]!]: new this.ort.Tensor('float32', input, [batch.length, size, size, 3]) };
-      const outputs = await this.session.run(feeds);
-      const probabilities = outputs[PROBABILITIES]!.data as Float32Array;
-      const pooled = outputs[POOLED]!.data as Float32Array;
-      const width = pooled.length / batch.length;
-      const classes = probabilities.length / batch.length;
-      regions.forEach((region, i) => {
-        const raw = Array.from(probabilities.subarray(i * classes, (i + 1) * classes));
-        results.push(this.reference.describe(raw, pooled.subarray(i * width, (i + 1) * width), region));
-      });
+      // Prepared here while the ONNX Runtime worker still runs the previous batch.
+      const prepared = await this.prepare(images.slice(start, start + batchSize));
+      if (running) done.push(await running);
+      running = this.forward(prepared);
     }
-    return results;
+    if (running) done.push(await running);
+    return done.flat();
+  }
+
+  /** Locates the cell in each image and writes the backbone's input batch. */
+  private async prepare(batch: readonly CellImage[]): Promise<PreparedBatch> {
+    const { inputSize: size, scaling } = this.metadata.backbone;
+    const regions = await Promise.all(batch.map((image) => this.reference.extractor.locate(image)));
+    const input = new Float32Array(batch.length * size * size * 3);
+    for (const [i, image] of batch.entries()) {
+      writeBackboneInput(await rawPixels(image), regions[i]!.box, size, scaling, input, i * size * size * 3);
+    }
+    return { input, regions };
+  }
+
+  /** Runs one batch, merged with any that queue meanwhile (see BatchCoalescer). */
+  private async forward({ input, regions }: PreparedBatch): Promise<ClassifyResult[]> {
+    const { probabilities, pooled } = await this.coalescer.submit(input, regions.length);
+    const classes = probabilities.length / regions.length;
+    const width = pooled.length / regions.length;
+    return regions.map((region, i) => {
+      const raw = Array.from(probabilities.subarray(i * classes, (i + 1) * classes));
+      return this.reference.describe(raw, pooled.subarray(i * width, (i + 1) * width), region);
+    });
+  }
+
+  private async run(input: Float32Array, count: number): Promise<ForwardRows> {
+    const size = this.metadata.backbone.inputSize;
+    const outputs = await this.session.run(input, [count, size, size, 3]);
+    return { probabilities: outputs[PROBABILITIES]!, pooled: outputs[POOLED]! };
   }
 
   /** Closes the ONNX Runtime session. */
@@ -120,24 +155,6 @@ export class OnnxClassifier {
  */
 export async function loadOnnxClassifier(dir: string, options: OnnxClassifierOptions = {}): Promise<OnnxClassifier> {
   return OnnxClassifier.fromClassifier(await loadClassifier(dir), options);
-}
-
-/**
- * ONNX Runtime settings for CPU inference with `threads` threads: every graph optimisation
- * (it fuses Conv+Clip and picks AVX-512 blocked layouts) and no idle spinning between runs.
- *
- * @example
- * const session = await ort.InferenceSession.create(bytes, sessionOptions(1));
- */
-export function sessionOptions(threads = availableParallelism()): Ort.InferenceSession.SessionOptions {
-  return {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    // Spinning threads would steal the cores that decoding and the other workers need.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  };
 }
 
 async function rawPixels(image: CellImage): Promise<RawPixels> {

@@ -31,42 +31,59 @@ export function writeBackboneInput(
     throw new ImageInputError('BAD_BOX', `Crop box ${JSON.stringify(box)} is empty.`);
   }
 
-  // The box goes through a float32 tensor in TF.js; rounding it the same way keeps samples equal.
+  // As TF.js's cpu kernel: corners rounded to float32 (they pass through a tensor), positions in
+  // float64. Float32 backends sample a far edge 2^-20 inside instead (core's insideFarEdge).
   const y1 = Math.fround(height > 1 ? box.y / (height - 1) : 0);
   const x1 = Math.fround(width > 1 ? box.x / (width - 1) : 0);
   const y2 = Math.fround(height > 1 ? (box.y + box.height - 1) / (height - 1) : 0);
   const x2 = Math.fround(width > 1 ? (box.x + box.width - 1) / (width - 1) : 0);
   const ys = samplePoints(y1, y2, height, size);
   const xs = samplePoints(x1, x2, width, size);
-  const write = writer(scaling);
-  const rgb = new Float64Array(3);
+  const { multiplier, addend, source } = scaleMap(scaling);
 
+  // Column offsets and weights are the same on every row: computed once.
+  const left = new Int32Array(size);
+  const right = new Int32Array(size);
+  const xLerp = new Float64Array(size);
+  xs.forEach((inX, x) => {
+    left[x] = Math.floor(inX) * channels;
+    right[x] = Math.ceil(inX) * channels;
+    xLerp[x] = inX - Math.floor(inX);
+  });
+
+  const [s0, s1, s2] = source as [number, number, number];
+  const [a0, a1, a2] = addend as [number, number, number];
   let o = offset;
   for (const inY of ys) {
-    const top = Math.floor(inY);
-    const bottom = Math.ceil(inY);
-    const yLerp = inY - top;
-    for (const inX of xs) {
-      // Outside the image TF.js samples 0 (its extrapolation value) before scaling.
-      rgb.fill(0);
-      if (!Number.isNaN(inY) && !Number.isNaN(inX)) {
-        const left = Math.floor(inX);
-        const right = Math.ceil(inX);
-        const xLerp = inX - left;
-        const tl = (top * width + left) * channels;
-        const tr = (top * width + right) * channels;
-        const bl = (bottom * width + left) * channels;
-        const br = (bottom * width + right) * channels;
-        for (let c = 0; c < 3; c++) {
-          const upper = data[tl + c]! + (data[tr + c]! - data[tl + c]!) * xLerp;
-          const lower = data[bl + c]! + (data[br + c]! - data[bl + c]!) * xLerp;
-          rgb[c] = upper + (lower - upper) * yLerp;
-        }
+    const top = Math.floor(inY) * width * channels;
+    const bottom = Math.ceil(inY) * width * channels;
+    const yLerp = inY - Math.floor(inY);
+    for (let x = 0; x < size; x++, o += 3) {
+      if (Number.isNaN(inY) || Number.isNaN(xs[x]!)) {
+        // Outside the image TF.js samples 0 (its extrapolation value) before scaling.
+        out[o] = a0;
+        out[o + 1] = a1;
+        out[o + 2] = a2;
+        continue;
       }
-      write(rgb, out, o);
-      o += 3;
+      const t = xLerp[x]!;
+      const tl = top + left[x]!;
+      const tr = top + right[x]!;
+      const bl = bottom + left[x]!;
+      const br = bottom + right[x]!;
+      // Unrolled over the three channels: this loop runs 50,176 times per 224x224 image.
+      out[o] = bilinear(data, tl + s0, tr + s0, bl + s0, br + s0, t, yLerp) * multiplier + a0;
+      out[o + 1] = bilinear(data, tl + s1, tr + s1, bl + s1, br + s1, t, yLerp) * multiplier + a1;
+      out[o + 2] = bilinear(data, tl + s2, tr + s2, bl + s2, br + s2, t, yLerp) * multiplier + a2;
     }
   }
+}
+
+/** TF's bilinear sample: along x on the upper and lower rows, then along y. */
+function bilinear(data: ArrayLike<number>, tl: number, tr: number, bl: number, br: number, xLerp: number, yLerp: number): number {
+  const upper = data[tl]! + (data[tr]! - data[tl]!) * xLerp;
+  const lower = data[bl]! + (data[br]! - data[bl]!) * xLerp;
+  return upper + (lower - upper) * yLerp;
 }
 
 /** Source coordinates of each output row (or column); NaN where TF.js would extrapolate. */
@@ -80,20 +97,10 @@ function samplePoints(from: number, to: number, extent: number, size: number): F
   return points;
 }
 
-/** Writes one sampled RGB pixel scaled for the backbone. */
-function writer(scaling: PixelScaling): (rgb: Float64Array, out: Float32Array, at: number) => void {
-  if (scaling === 'tf') {
-    return (rgb, out, at) => {
-      for (let c = 0; c < 3; c++) out[at + c] = rgb[c]! / 127.5 - 1;
-    };
-  }
-  if (scaling === 'caffe') {
-    const [b, g, r] = CAFFE_BGR_MEANS;
-    return (rgb, out, at) => {
-      out[at] = rgb[2]! - b;
-      out[at + 1] = rgb[1]! - g;
-      out[at + 2] = rgb[0]! - r;
-    };
-  }
+/** Output channel c = sampled channel source[c] x multiplier + addend[c]. */
+function scaleMap(scaling: PixelScaling): { multiplier: number; addend: readonly number[]; source: readonly number[] } {
+  // tf: [-1, 1]; caffe: RGB to BGR minus the ImageNet means.
+  if (scaling === 'tf') return { multiplier: 1 / 127.5, addend: [-1, -1, -1], source: [0, 1, 2] };
+  if (scaling === 'caffe') return { multiplier: 1, addend: CAFFE_BGR_MEANS.map((mean) => -mean), source: [2, 1, 0] };
   throw new OptionError('BAD_SCALING', `Unknown pixel scaling "${String(scaling)}"; valid choices: tf, caffe.`);
 }

@@ -104,6 +104,7 @@ function convolution(call: LayerCall): KerasValue {
   const [kh, kw, channelsIn, last] = kernel.shape as [number, number, number, number];
   const channelsOut = depthwise ? channelsIn * last : last;
   if ((config.dataFormat ?? 'channelsLast') !== 'channelsLast') throw unsupported(call, 'channelsFirst data');
+  if (config.padding !== 'valid' && config.padding !== 'same') throw unsupported(call, `padding '${String(config.padding)}'`);
 
   // Keras kernels are [kh, kw, in, out] (depthwise: [kh, kw, in, multiplier]); ONNX wants [out, in/group, kh, kw].
   const dims = [channelsOut, depthwise ? 1 : channelsIn, kh, kw];
