@@ -29,8 +29,8 @@ Options:
   --backend NAME      TF.js backend: tensorflow, wasm or cpu
   --folds N           cross-validate: number of group folds (default: 5)
   --heads LIST        cross-validate: comma-separated head kinds (default: pooled,flatten)
-  --views LIST        comma-separated training views (${CROP_VIEWS.map((view) => view.name).join(', ')});
-                      pooled head only (default: none)
+  --views LIST        training views of each crop, comma-separated, or none: ${CROP_VIEWS.map((view) => view.name).join(', ')}
+                      (pooled and mlp heads; default: all of them for train, none for cross-validate)
   --verbose           a line per epoch
   --params FILE       instead of the options above: the pipeline's train stage with params.yaml's
                       train section (artifacts/ingest + artifacts/base → artifacts/model)
@@ -65,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
       backend: { type: 'string' },
       folds: { type: 'string', default: '5' },
       heads: { type: 'string', default: 'pooled,flatten' },
-      views: { type: 'string', default: '' },
+      views: { type: 'string' },
       verbose: { type: 'boolean' },
       params: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -112,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
       cacheDir: resolve(values.cache),
       fit: values.fit,
       heads: heads as HeadKind[],
-      views: viewNames(values.views),
+      views: viewNames(values.views, []),
       folds: integer(values.folds, '--folds'),
       seed: integer(values.seed, '--seed'),
       log: say,
@@ -136,7 +136,7 @@ async function main(argv: string[]): Promise<number> {
     cacheDir: resolve(values.cache),
     fit: values.fit,
     head: values.head as HeadKind,
-    views: viewNames(values.views),
+    views: viewNames(values.views, values.head === 'flatten' ? [] : CROP_VIEWS.map((view) => view.name)),
     seed: integer(values.seed, '--seed'),
     maxPerGroup: values['max-per-group'] ? integer(values['max-per-group'], '--max-per-group') : undefined,
     epochs: values.epochs ? integer(values.epochs, '--epochs') : undefined,
@@ -157,8 +157,9 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-function viewNames(list: string): string[] {
-  return list.split(',').map((name) => name.trim()).filter((name) => name !== '');
+function viewNames(list: string | undefined, fallback: readonly string[]): string[] {
+  if (list === undefined) return [...fallback];
+  return list.split(',').map((name) => name.trim()).filter((name) => name !== '' && name !== 'none');
 }
 
 /** `train --params FILE`: the pipeline's train stage; every other option comes from the file. */

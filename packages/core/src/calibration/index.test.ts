@@ -32,4 +32,12 @@ describe('chooseReviewThreshold', () => {
     expect(choice.reviewThreshold).toBeGreaterThan(0.6);
     expect(choice.reviewThreshold).toBeLessThanOrEqual(0.9);
   });
+
+  it('refers no more than the cap when the target cannot be reached within it', () => {
+    const probabilities = [[0.95, 0.05], [0.9, 0.1], [0.85, 0.15], [0.6, 0.4], [0.55, 0.45], [0.52, 0.48]];
+    const labels = [0, 1, 1, 1, 1, 0];
+    const choice = chooseReviewThreshold(probabilities, labels, 0.99, 0.5);
+    expect(choice.referredShare).toBeLessThanOrEqual(0.5);
+    expect(choice.referredShare).toBeGreaterThan(0.3);
+  });
 });

@@ -85,17 +85,19 @@ export function fitTemperature(
 
 /**
  * The lowest top-probability threshold at which the images kept (not referred) reach
- * `targetAccuracy` on validation; when no threshold reaches it, the one with the best kept accuracy
- * that still keeps at least half the images. Returns the threshold and what it does on validation.
+ * `targetAccuracy` on validation without referring more than `maxReferred` of them; when none
+ * does, the threshold that refers exactly up to that cap (a tool that sends most cells back to a
+ * person helps no one). Returns the threshold and what it does on validation.
  *
  * @example
- * chooseReviewThreshold(validationProbabilities, validationLabels, 0.95);
- * // { reviewThreshold: 0.71, referredShare: 0.18, keptAccuracy: 0.95 }
+ * chooseReviewThreshold(validationProbabilities, validationLabels);
+ * // { reviewThreshold: 0.71, referredShare: 0.18, keptAccuracy: 0.9 }
  */
 export function chooseReviewThreshold(
   probabilities: readonly (readonly number[])[],
   labels: readonly number[],
-  targetAccuracy = 0.95,
+  targetAccuracy = 0.9,
+  maxReferred = 0.5,
 ): { reviewThreshold: number; referredShare: number; keptAccuracy: number } {
   const scored = probabilities.map((row, i) => {
     const top = row.indexOf(Math.max(...row));
@@ -111,8 +113,6 @@ export function chooseReviewThreshold(
     candidates.push({ reviewThreshold: threshold, referredShare: 1 - kept.length / scored.length, keptAccuracy });
   }
 
-  const reaching = candidates.find((c) => c.keptAccuracy >= targetAccuracy);
-  if (reaching) return reaching;
-  const halfKept = candidates.filter((c) => c.referredShare <= 0.5);
-  return halfKept.reduce((best, c) => (c.keptAccuracy > best.keptAccuracy ? c : best), candidates[0]!);
+  const allowed = candidates.filter((c) => c.referredShare <= maxReferred);
+  return allowed.find((c) => c.keptAccuracy >= targetAccuracy) ?? allowed.at(-1) ?? candidates[0]!;
 }
