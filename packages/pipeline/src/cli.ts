@@ -10,6 +10,9 @@ import { COMMANDS_USAGE, PIPELINE_COMMANDS, type PipelineCommand, pipelineSetup,
 import { runTrainStage } from './stages/index.js';
 import { trainBundle } from './train/index.js';
 
+/** The views `train` adds unless told otherwise: the best setting of the group cross-validation. */
+const DEFAULT_TRAINING_VIEWS = ['mirror', 'turn-90', 'stain-dark-blue', 'stain-pale-pink'];
+
 const USAGE = `Usage: bloodcell-pipeline <train | cross-validate> [options]
 
 train           trains a bundle from labelled smear images with the frozen MobileNetV2 base
@@ -30,7 +33,8 @@ Options:
   --folds N           cross-validate: number of group folds (default: 5)
   --heads LIST        cross-validate: comma-separated head kinds (default: pooled,flatten)
   --views LIST        training views of each crop, comma-separated, or none: ${CROP_VIEWS.map((view) => view.name).join(', ')}
-                      (pooled and mlp heads; default: all of them for train, none for cross-validate)
+                      (pooled and mlp heads; default for train: ${DEFAULT_TRAINING_VIEWS.join(',')};
+                      for cross-validate: none)
   --verbose           a line per epoch
   --params FILE       instead of the options above: the pipeline's train stage with params.yaml's
                       train section (artifacts/ingest + artifacts/base → artifacts/model)
@@ -136,7 +140,7 @@ async function main(argv: string[]): Promise<number> {
     cacheDir: resolve(values.cache),
     fit: values.fit,
     head: values.head as HeadKind,
-    views: viewNames(values.views, values.head === 'flatten' ? [] : CROP_VIEWS.map((view) => view.name)),
+    views: viewNames(values.views, values.head === 'flatten' ? [] : DEFAULT_TRAINING_VIEWS),
     seed: integer(values.seed, '--seed'),
     maxPerGroup: values['max-per-group'] ? integer(values['max-per-group'], '--max-per-group') : undefined,
     epochs: values.epochs ? integer(values.epochs, '--epochs') : undefined,
