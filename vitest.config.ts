@@ -14,6 +14,7 @@ export default defineConfig({
     ],
   },
   test: {
+    setupFiles: ['test-support/vitest-setup.ts'],
     include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'tests/**/*.test.ts'],
     // Two cores: TF.js work is CPU-bound, so more workers only thrash.
     pool: 'forks',

@@ -45,6 +45,7 @@ export {
 export { FeatureExtractor, type CellRegion } from './features/index.js';
 export {
   Classifier,
+  batchSizeOf,
   type ClassifyBatchOptions,
   type ClassifyResult,
   type ReviewReason,

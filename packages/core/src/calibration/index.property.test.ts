@@ -32,12 +32,13 @@ describe('calibration properties', () => {
         const calibrated = applyTemperature(probabilities, t);
         for (let i = 0; i < probabilities.length; i++) {
           for (let j = 0; j < probabilities.length; j++) {
+            // Math.log is not monotonic to the last bit, so near-ties may swap by an ulp or two.
             if (probabilities[i]! > probabilities[j]!)
-              expect(calibrated[i]!).toBeGreaterThanOrEqual(calibrated[j]!);
+              expect(calibrated[i]!).toBeGreaterThanOrEqual(calibrated[j]! - 1e-12);
           }
         }
         const top = Math.max(...probabilities);
-        expect(probabilities[calibrated.indexOf(Math.max(...calibrated))]).toBe(top);
+        expect(probabilities[calibrated.indexOf(Math.max(...calibrated))]).toBeCloseTo(top, 9);
       }),
     );
   });

@@ -98,10 +98,7 @@ export class Classifier {
    * const results = await classifier.classifyBatch(images, { batchSize: 8 });
    */
   async classifyBatch(images: readonly CellImage[], options: ClassifyBatchOptions = {}): Promise<ClassifyResult[]> {
-    const batchSize = options.batchSize ?? 8;
-    if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new ImageInputError('BAD_BATCH_SIZE', `batchSize must be a positive integer; got ${batchSize}.`);
-    }
+    const batchSize = batchSizeOf(options);
 
     const results: ClassifyResult[] = [];
     for (let start = 0; start < images.length; start += batchSize) {
@@ -197,4 +194,18 @@ function findHead(model: tfl.LayersModel): tfl.LayersModel {
     );
   }
   return head;
+}
+
+/**
+ * The batch size asked for (8 by default), checked: every classifier engine shares this rule.
+ *
+ * @example
+ * batchSizeOf({ batchSize: 4 }); // 4
+ */
+export function batchSizeOf(options: ClassifyBatchOptions): number {
+  const batchSize = options.batchSize ?? 8;
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new ImageInputError('BAD_BATCH_SIZE', `batchSize must be a positive integer; got ${batchSize}.`);
+  }
+  return batchSize;
 }

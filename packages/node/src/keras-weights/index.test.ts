@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { knownLayers, knownValue, knownValues, writeKerasH5 } from './keras-fixtures.js';
+import { knownLayers, knownValue, knownValues, rejection, writeKerasH5 } from './keras-fixtures.js';
 import type { FixtureLayer } from './keras-fixtures.js';
 import { loadKerasH5Weights, loadVgg16 } from './index.js';
 
@@ -20,16 +20,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => rm(dir, { recursive: true, force: true }));
-
-/** The error a promise rejects with, for checks on its class, code and message. */
-async function rejection(promise: Promise<unknown>): Promise<BundleError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(BundleError);
-  return error as BundleError;
-}
 
 describe('loadVgg16 from a Keras notop .h5', () => {
   let path: string;

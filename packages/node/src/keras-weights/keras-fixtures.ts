@@ -2,9 +2,11 @@
  * Test fixtures (not exported by the package): Keras-layout HDF5 files and VGG16 weights filled
  * with values that tell which layer, weight and element each number belongs to.
  */
+import { BundleError } from '@bloodcell/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Group } from 'h5wasm/node';
+import { expect } from 'vitest';
 
 /** One weight as a Keras file stores it: its name in `weight_names`, shape and values. */
 export interface FixtureWeight {
@@ -136,4 +138,19 @@ function childGroup(group: Group, name: string): Group {
 
 function size(shape: number[]): number {
   return shape.reduce((product, d) => product * d, 1);
+}
+
+/**
+ * The error a promise rejects with, for checks on its class, code and message.
+ *
+ * @example
+ * expect((await rejection(loadVgg16({ h5: 'missing.h5' }))).code).toBe('H5_NOT_FOUND');
+ */
+export async function rejection(promise: Promise<unknown>): Promise<BundleError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(BundleError);
+  return error as BundleError;
 }

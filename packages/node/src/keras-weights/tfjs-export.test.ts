@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { fillKnownWeights, knownValues } from './keras-fixtures.js';
+import { fillKnownWeights, knownValues, rejection } from './keras-fixtures.js';
 import { fileSystemModelSource } from '../model-files/index.js';
 import { loadVgg16 } from './index.js';
 
@@ -20,16 +20,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => rm(dir, { recursive: true, force: true }));
-
-/** The BundleError a promise rejects with. */
-async function rejection(promise: Promise<unknown>): Promise<BundleError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(BundleError);
-  return error as BundleError;
-}
 
 /** Fails unless every VGG16 weight of `model` holds its known value. */
 function expectKnownWeights(model: tfl.LayersModel): void {

@@ -8,6 +8,7 @@ import {
   type ClassifyResult,
   type BundleMetadata,
   ImageInputError,
+  batchSizeOf,
 } from '@bloodcell/core';
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -95,10 +96,7 @@ export class OnnxClassifier {
    * const results = await fast.classifyBatch(images, { batchSize: 8 });
    */
   async classifyBatch(images: readonly CellImage[], options: ClassifyBatchOptions = {}): Promise<ClassifyResult[]> {
-    const batchSize = options.batchSize ?? 8;
-    if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new ImageInputError('BAD_BATCH_SIZE', `batchSize must be a positive integer; got ${batchSize}.`);
-    }
+    const batchSize = batchSizeOf(options);
 
     const done: ClassifyResult[][] = [];
     let running: Promise<ClassifyResult[]> | undefined;
