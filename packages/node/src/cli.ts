@@ -88,7 +88,9 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof BloodcellError || (error instanceof TypeError && 'code' in error)) {
-      process.stderr.write(`bloodcell: ${error.message}\n`);
+      // parseArgs throws TypeErrors with a code for unknown or malformed options.
+      const hint = error instanceof BloodcellError ? '' : '\nRun "bloodcell --help" for usage.';
+      process.stderr.write(`bloodcell: ${error.message}${hint}\n`);
       process.exitCode = 2;
       return;
     }
