@@ -100,9 +100,9 @@ export interface CellLocation {
  * A square that fits is shifted inside the image whole; one larger than the image's shorter
  * side is shrunk to it. Runs on a ~160-cell-wide grid: well under 5 ms for 320x240.
  *
- * TODO: a field with two white cells yields the one with the larger nucleus; callers that need
+ * TODO (issue 8): a field with two white cells yields the one with the larger nucleus; callers that need
  * both must mask the first out and call again (no API for that yet, BCCD fields rarely need it).
- * TODO: cytoplasm is told from touching erythrocytes only by a bounded growth, so a cell pressed
+ * TODO (issue 8): cytoplasm is told from touching erythrocytes only by a bounded growth, so a cell pressed
  * into erythrocytes gets a square up to ~1.5x looser than it needs on that side.
  *
  * @example

@@ -155,7 +155,7 @@ export class ClassifierPool {
       this.dispatch();
     });
     worker.thread.on('error', (error) => {
-      // TODO: restart a crashed worker; for now the pool goes on with the others.
+      // TODO (issue 5): restart a crashed worker; for now the pool goes on with the others.
       this.workers.splice(this.workers.indexOf(worker), 1);
       worker.task?.reject(new BloodcellError('WORKER_FAILED', `A classifier worker crashed: ${error.message}`));
       if (this.workers.length === 0) void this.close();

@@ -107,7 +107,7 @@ function readLayers(
   const root = modelWeights instanceof GroupClass ? modelWeights : file;
   const layerNames = readStringsAttribute(root, 'layer_names');
   if (!layerNames) {
-    // TODO: Keras 3 `.weights.h5` (layers/<name>/vars/<i>) is not read yet; none is needed so far.
+    // TODO (issue 4): Keras 3 `.weights.h5` (layers/<name>/vars/<i>) is not read yet; none is needed so far.
     throw new BundleError(
       'H5_NOT_KERAS',
       `${label} is HDF5 but has no Keras 'layer_names' attribute at / or /model_weights: ` +

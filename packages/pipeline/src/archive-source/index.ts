@@ -138,7 +138,7 @@ export async function extractArchive(archive: string, folder: string): Promise<v
     return;
   }
   if (magic[0] === 0x50 && magic[1] === 0x4b) {
-    // TODO: stream entries (fflate's Unzip) for archives too large to hold in memory.
+    // TODO (issue 4): stream entries (fflate's Unzip) for archives too large to hold in memory.
     const entries = unzipSync(await readFile(archive), { filter: (entry) => isImageFile(entry.name) });
     for (const [name, bytes] of Object.entries(entries)) {
       const path = normalize(name);

@@ -92,7 +92,7 @@ export async function repro(
   options: RunnerOptions & { target?: string },
 ): Promise<StageStatus[]> {
   const log = options.log ?? (() => {});
-  // TODO: nothing stops two repro runs in one folder at once; each output stays whole, but both
+  // TODO (issue 4): nothing stops two repro runs in one folder at once; each output stays whole, but both
   // do the work and the lock keeps whichever record was written last.
   await removeLeftovers(options.lockFile);
   let lock: PipelineLock = await readLock(options.lockFile);

@@ -86,7 +86,7 @@ export function trainOptions(params: Params, context: StageContext): TrainOption
 export async function runTrainStage(params: Params, context: StageContext): Promise<void> {
   const base = await readBaseDescription(resolve(context.root, PIPELINE_PATHS.base));
   if (base.name !== 'mobilenet_v2' || base.outputLayer !== MOBILENET_V2_SPEC.outputLayer) {
-    // TODO: needs TrainOptions to take the base's spec (base.json) instead of assuming MobileNetV2.
+    // TODO (issue 4): needs TrainOptions to take the base's spec (base.json) instead of assuming MobileNetV2.
     throw new BloodcellError(
       'BASE_NOT_TRAINABLE',
       `artifacts/base is ${base.name} cut at ${base.outputLayer}; the trainer reads only mobilenet_v2 cut at ` +

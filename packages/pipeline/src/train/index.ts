@@ -289,8 +289,8 @@ function fingerprint(images: readonly LabelledImage[], hashes: readonly string[]
   return sha256(lines.sort().join('\n'));
 }
 
-// TODO: hash the cut base's weight values instead of its files: the pipeline's base stage writes the
-// same weights into new files, so `repro` cannot reuse the features `pnpm train` cached (issue 4).
+// TODO (issue 4): hash the cut base's weight values, not its files: the base stage writes the same
+// weights into new files, so `repro` cannot reuse the features `pnpm train` cached.
 async function weightsFingerprint(modelDir: string): Promise<string> {
   const modelJson = JSON.parse(await readFile(join(modelDir, 'model.json'), 'utf8')) as {
     weightsManifest: { paths: string[] }[];

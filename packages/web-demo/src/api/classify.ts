@@ -61,7 +61,7 @@ async function classifyBatch(
     }),
   );
 
-  // TODO: inference runs on the main thread, so /healthz answers late during a long batch; a worker
+  // TODO (issue 5): inference runs on the main thread, so /healthz answers late during a long batch; a worker
   // thread would keep the probes prompt but needs the model loaded twice or moved off this thread.
   const images = decoded.flatMap((entry) => (entry.pixels ? [entry.pixels] : []));
   const results: (ClassifyResult & { activation?: CellActivation })[] = explain

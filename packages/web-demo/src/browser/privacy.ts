@@ -30,7 +30,7 @@ export async function loadBrowserClassifier(modelUrl: string): Promise<BrowserCl
   try {
     if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend failed to start');
   } catch {
-    // TODO: the cpu fallback is ~10x slower; a webgl backend would be faster where WebGL exists.
+    // TODO (issue 3): the cpu fallback is ~10x slower; a webgl backend would be faster where WebGL exists.
     backend = 'cpu';
     await tf.setBackend('cpu');
   }
