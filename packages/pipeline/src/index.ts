@@ -10,7 +10,8 @@ export {
   type LabelledFeatures,
   type TrainedHead,
 } from './train-head/index.js';
-export { HEAD_DEFAULTS, loadExtractor, trainBundle, type TrainOptions, type TrainResult } from './train/index.js';
+export { HEAD_DEFAULTS, trainBundle, type TrainOptions, type TrainResult } from './train/index.js';
+export { loadExtractor, type ExtractorOptions } from './base-extractor/index.js';
 export { seededRandom, shuffleInPlace } from './random/index.js';
 export { crossValidate, type CrossValidateOptions, type CrossValidationResult } from './cross-validate/index.js';
 export {

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { HAS_SHARED, MOBILENET_DIR, SHARED_MISSING } from '../../../../test-support/shared.js';
 import { tinyBundle } from '../../../../test-support/tiny-bundle.js';
-import { loadExtractor } from '../train/index.js';
+import { loadExtractor } from '../base-extractor/index.js';
 import { buildBase, readBaseDescription } from './index.js';
 
 describe('buildBase', () => {

@@ -10,7 +10,8 @@ import {
 import { listLabelledImages, readGroups } from '../dataset/index.js';
 import { extractFeatures } from '../extract/index.js';
 import { groupFolds } from '../split/index.js';
-import { HEAD_DEFAULTS, loadExtractor, samplePerGroup } from '../train/index.js';
+import { loadExtractor } from '../base-extractor/index.js';
+import { HEAD_DEFAULTS, samplePerGroup } from '../train/index.js';
 import { trainHead } from '../train-head/index.js';
 
 export interface CrossValidateOptions {

@@ -1,37 +1,28 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-
 import {
   CELL_TYPES,
-  CROP_REVISION,
-  DEFAULT_LOCALISE_OPTIONS,
-  FeatureExtractor,
-  LOCALISER_VERSION,
-  MOBILENET_V2_SPEC,
-  VERSION,
-  type BackboneSpec,
-  type BundleMetadata,
   type CropView,
-  OptionError,
-  cropView,
+  type BundleMetadata,
+  type FeatureExtractor,
   type HeadKind,
+  OptionError,
   type PreprocessingSpec,
+  VERSION,
   applyTemperature,
   chooseReviewThreshold,
   classificationReport,
-  cutAtLayer,
+  cropView,
   expectedCalibrationError,
   fitOutlierModel,
   fitTemperature,
   poolFeatures,
   stackBackboneAndHead,
 } from '@bloodcell/core';
-import { fileSystemModelSource, writeBundle } from '@bloodcell/node';
-import * as tfl from '@tensorflow/tfjs-layers';
+import { writeBundle } from '@bloodcell/node';
 
+import { loadExtractor } from '../base-extractor/index.js';
 import { type LabelledImage, listLabelledImages, readGroups } from '../dataset/index.js';
 import { extractFeatures } from '../extract/index.js';
-import { FeatureCache, extractorId, sha256 } from '../feature-cache/index.js';
+import { type FeatureCache, sha256 } from '../feature-cache/index.js';
 import { seededRandom, shuffleInPlace } from '../random/index.js';
 import { splitByGroup } from '../split/index.js';
 import { type EpochLog, trainHead } from '../train-head/index.js';
@@ -210,36 +201,6 @@ export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
 }
 
 /**
- * Loads the MobileNetV2 base, cuts it at `out_relu`, and opens the feature cache that belongs to
- * these exact weights and this preprocessing.
- *
- * @example
- * const { extractor, cache } = await loadExtractor({ baseModelDir, cacheDir, fit: 'cell-crop' });
- */
-export async function loadExtractor(
-  options: Pick<TrainOptions, 'baseModelDir' | 'cacheDir' | 'fit'> & { outputLayer?: string },
-): Promise<{ extractor: FeatureExtractor; cache: FeatureCache; model: tfl.LayersModel }> {
-  const full = await tfl.loadLayersModel(fileSystemModelSource(options.baseModelDir));
-  const outputLayer = options.outputLayer ?? MOBILENET_V2_SPEC.outputLayer;
-  const backbone = cutAtLayer(full, outputLayer);
-  const [, height, width, channels] = backbone.outputs[0]!.shape as number[];
-  const spec: BackboneSpec = { ...MOBILENET_V2_SPEC, outputLayer, featureShape: [height!, width!, channels!] };
-
-  const fit = options.fit ?? 'cell-crop';
-  const preprocessing: PreprocessingSpec = {
-    resize: 'bilinear',
-    fit,
-    scaling: spec.scaling,
-    ...(fit === 'cell-crop' ? { localise: { ...DEFAULT_LOCALISE_OPTIONS } } : {}),
-  };
-  const weightsSha256 = await weightsFingerprint(options.baseModelDir);
-  const localiser = fit === 'cell-crop' ? LOCALISER_VERSION : 0;
-  const id = extractorId({ spec, preprocessing, weightsSha256, localiser, crop: CROP_REVISION });
-  const cache = new FeatureCache(options.cacheDir, id, height! * width! * channels!);
-  return { extractor: new FeatureExtractor(backbone, spec, preprocessing), cache, model: full };
-}
-
-/**
  * Appends the features of each training view of the training images to their plain features
  * (pooled rows), with the labels repeated to match. Validation never sees views.
  *
@@ -289,13 +250,3 @@ function fingerprint(images: readonly LabelledImage[], hashes: readonly string[]
   return sha256(lines.sort().join('\n'));
 }
 
-// TODO (issue 4): hash the cut base's weight values, not its files: the base stage writes the same
-// weights into new files, so `repro` cannot reuse the features `pnpm train` cached.
-async function weightsFingerprint(modelDir: string): Promise<string> {
-  const modelJson = JSON.parse(await readFile(join(modelDir, 'model.json'), 'utf8')) as {
-    weightsManifest: { paths: string[] }[];
-  };
-  const paths = modelJson.weightsManifest.flatMap((group) => group.paths);
-  const shards = await Promise.all(paths.map((path) => readFile(join(modelDir, path))));
-  return sha256(shards.map((shard) => sha256(shard)).join('\n'));
-}
