@@ -44,7 +44,7 @@ describe('toImageTensor', () => {
   it('refuses a pixel buffer of the wrong length and a tensor of the wrong shape', () => {
     expect(() => toImageTensor({ data: new Uint8Array(5), width: 2, height: 1 })).toThrow(ImageInputError);
     expect(() => toImageTensor(tf.zeros([2, 2]) as never)).toThrow(/\[height, width, 3\]/);
-    expect(() => toImageTensor({ data: new Uint8Array(0), width: 0, height: 0 })).toThrow(/positive size/);
+    expect(() => toImageTensor({ data: new Uint8Array(0), width: 0, height: 0 })).toThrow(/positive integer size/);
   });
 
   it('reports sizes without reading pixels', () => {

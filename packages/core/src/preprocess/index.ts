@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ImageInputError, OptionError } from '../errors.js';
+import { smearChannels } from '../localise/mask.js';
 
 /**
  * How a backbone wants its pixels scaled, in Keras's names:
@@ -56,7 +57,7 @@ export function toImageTensor(image: CellImage): tf.Tensor3D {
     return tf.tidy(() => tf.cast(image, 'float32'));
   }
 
-  const channels = pixelChannels(image);
+  const channels = smearChannels(image);
   const rgb = channels === 3 ? image.data : dropAlpha(image.data, image.width * image.height);
   return tf.tidy(() => tf.tensor3d(Float32Array.from(rgb), [image.height, image.width, 3]));
 }
@@ -70,22 +71,6 @@ export function toImageTensor(image: CellImage): tf.Tensor3D {
 export function imageSize(image: CellImage): { width: number; height: number } {
   if (image instanceof tf.Tensor) return { width: image.shape[1], height: image.shape[0] };
   return { width: image.width, height: image.height };
-}
-
-function pixelChannels(image: PixelImage): 3 | 4 {
-  const { width, height, data } = image;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new ImageInputError('BAD_IMAGE_SIZE', `Image size ${width}x${height} is not a positive size.`);
-  }
-  const channels = image.channels ?? (data.length === width * height * 4 ? 4 : 3);
-  if (data.length !== width * height * channels) {
-    throw new ImageInputError(
-      'BAD_PIXEL_COUNT',
-      `A ${width}x${height} image with ${channels} channels needs ${width * height * channels} ` +
-        `bytes of pixels; got ${data.length}.`,
-    );
-  }
-  return channels;
 }
 
 function dropAlpha(rgba: Uint8Array | Uint8ClampedArray, pixels: number): Uint8Array {

@@ -1,4 +1,4 @@
-import { CELL_TYPES, type CellProbabilities, type CellType, type ReviewReason } from '@bloodcell/core';
+import { CELL_TYPES, type CellType, type ClassifyResult } from '@bloodcell/core';
 
 /** The pixel size and container format of an uploaded image, so a box can be drawn on it. */
 export interface ImageInfo {
@@ -15,18 +15,8 @@ export interface CellActivation {
 }
 
 /** One classified image, as the API returns it and the page shows it. */
-export interface CellResult {
+export interface CellResult extends ClassifyResult {
   file: string;
-  cellType: CellType;
-  probability: number;
-  probabilities: CellProbabilities;
-  referForReview: boolean;
-  /** Why a person should look: low-confidence, unlike-training, no-cell-found; empty when fine. */
-  reviewReasons: ReviewReason[];
-  /** Distance from the training images; null when the bundle has no outlier model. */
-  outlierScore: number | null;
-  box: { x: number; y: number; width: number; height: number };
-  cellFound: boolean;
   image: ImageInfo;
   /** Only when asked for (`?explain=1`, or the page's "show what the model looked at"). */
   activation?: CellActivation;
