@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { BloodcellError, CROP_VIEWS, HEAD_KINDS, type HeadKind } from '@bloodcell/core';
+import { BloodcellError, CROP_VIEWS, HEAD_KINDS, type HeadKind, type PreprocessingSpec } from '@bloodcell/core';
 import { type BackendName, DEFAULT_MODEL_DIR, formatSeconds, selectBackend } from '@bloodcell/node';
 
 import { crossValidate } from './cross-validate/index.js';
@@ -101,6 +101,16 @@ async function main(argv: string[]): Promise<number> {
   await selectBackend(values.backend ? { prefer: values.backend as BackendName } : {});
   const started = Date.now();
   const say = (line: string) => process.stderr.write(`${line}\n`);
+  const data = {
+    dataDir: resolve(values.data),
+    groupsCsv: resolve(values.groups),
+    baseModelDir: resolve(values.base),
+    cacheDir: resolve(values.cache),
+    // Checked against cell-crop and whole-image above.
+    fit: values.fit as PreprocessingSpec['fit'],
+    seed: integer(values.seed, '--seed'),
+    maxPerGroup: values['max-per-group'] ? integer(values['max-per-group'], '--max-per-group') : undefined,
+  };
 
   if (command === 'cross-validate') {
     const heads = values.heads.split(',').map((head) => head.trim());
@@ -110,15 +120,10 @@ async function main(argv: string[]): Promise<number> {
       return 2;
     }
     const results = await crossValidate({
-      dataDir: resolve(values.data),
-      groupsCsv: resolve(values.groups),
-      baseModelDir: resolve(values.base),
-      cacheDir: resolve(values.cache),
-      fit: values.fit,
+      ...data,
       heads: heads as HeadKind[],
       views: viewNames(values.views, []),
       folds: integer(values.folds, '--folds'),
-      seed: integer(values.seed, '--seed'),
       log: say,
     });
     process.stdout.write('| fit | head | views | accuracy (mean ± sd over folds) | balanced accuracy |\n|---|---|---|---|---|\n');
@@ -133,16 +138,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const result = await trainBundle({
-    dataDir: resolve(values.data),
-    groupsCsv: resolve(values.groups),
-    baseModelDir: resolve(values.base),
+    ...data,
     outDir: resolve(values.out),
-    cacheDir: resolve(values.cache),
-    fit: values.fit,
     head: values.head as HeadKind,
     views: viewNames(values.views, values.head === 'flatten' ? [] : DEFAULT_TRAINING_VIEWS),
-    seed: integer(values.seed, '--seed'),
-    maxPerGroup: values['max-per-group'] ? integer(values['max-per-group'], '--max-per-group') : undefined,
     epochs: values.epochs ? integer(values.epochs, '--epochs') : undefined,
     log: (line) => {
       if (values.verbose || !line.startsWith('epoch ')) say(line);

@@ -2,12 +2,12 @@ import { readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
 
 import { ImageInputError, OptionError } from '@bloodcell/core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { pngDeclaring } from '../../../../test-support/hostile-inputs.js';
 import { HAS_SHARED, SHARED_MISSING, TRAIN_DIR } from '../../../../test-support/shared.js';
 import { DEFAULT_MAX_PIXELS, SUPPORTED_IMAGE_FORMATS, decodeImage } from './index.js';
 
@@ -27,30 +27,6 @@ function solid(width: number, height: number, colour: sharp.RGBA): sharp.Sharp {
 function pixelAt(image: { data: Uint8Array; width: number }, x: number, y: number): number[] {
   const at = (y * image.width + x) * 3;
   return [...image.data.subarray(at, at + 3)];
-}
-
-function pngChunk(type: string, body: Uint8Array): Buffer {
-  const typeAndBody = Buffer.concat([Buffer.from(type, 'ascii'), body]);
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(body.length);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(typeAndBody));
-  return Buffer.concat([length, typeAndBody, crc]);
-}
-
-/** A structurally valid PNG whose IHDR claims width x height, with almost no pixel data. */
-function pngDeclaring(width: number, height: number): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // colour type: RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    pngChunk('IHDR', ihdr),
-    pngChunk('IDAT', deflateSync(Buffer.alloc(16))),
-    pngChunk('IEND', new Uint8Array(0)),
-  ]);
 }
 
 describe('decodeImage: formats', () => {
