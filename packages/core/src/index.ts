@@ -83,4 +83,4 @@ export {
   type ConfusionMatrix,
 } from './metrics/index.js';
 export { explainClassification, type ActivationMap } from './explain/index.js';
-export { CROP_VIEWS, applyCropView, cropView, zoomBox, type CropView } from './views/index.js';
+export { CROP_VIEWS, applyCropView, applyCropViewToPixels, cropView, zoomBox, type CropView } from './views/index.js';

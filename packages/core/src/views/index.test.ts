@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { applyCropView, CROP_VIEWS, cropView, zoomBox } from './index.js';
+import { applyCropView, applyCropViewToPixels, CROP_VIEWS, cropView, zoomBox } from './index.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -42,5 +42,21 @@ describe('crop views', () => {
   it('names the valid views for an unknown one', () => {
     expect(cropView(CROP_VIEWS[0]!.name)).toBe(CROP_VIEWS[0]);
     expect(() => cropView('sepia')).toThrow(/mirror, turn-90/);
+  });
+
+  it('gives the same pixels in plain JavaScript as on tensors, for every view', () => {
+    const size = 5;
+    const values = Float32Array.from({ length: size * size * 3 }, (_, i) => (i * 37 + 11) % 256);
+    const tensor = tf.tensor3d(values, [size, size, 3]);
+    for (const view of [...CROP_VIEWS, { name: 'turn-3', quarterTurns: 3 }, { name: 'turn-2-mirror', quarterTurns: 2, mirror: true }]) {
+      const expected = applyCropView(tensor, view).dataSync();
+      const actual = applyCropViewToPixels(values, size, view);
+      const worst = Math.max(...Array.from(actual, (value, i) => Math.abs(value - expected[i]!)));
+      expect(worst, view.name).toBeLessThan(1e-3);
+    }
+  });
+
+  it('refuses a crop whose length does not match its size', () => {
+    expect(() => applyCropViewToPixels(new Float32Array(10), 2, CROP_VIEWS[0]!)).toThrow(/12 values; got 10/);
   });
 });

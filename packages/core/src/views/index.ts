@@ -86,6 +86,57 @@ export function applyCropView(crop: tf.Tensor3D, view: CropView): tf.Tensor3D {
   });
 }
 
+/**
+ * The same view as `applyCropView`, in plain JavaScript on a square crop laid out HWC in 0..255
+ * (float64 arithmetic, so values differ from the tensor version by float32 rounding only): for
+ * engines that prepare their inputs without TF.js. Returns a new array.
+ *
+ * @example
+ * const turned = applyCropViewToPixels(crop, 224, cropView('turn-90'));
+ */
+export function applyCropViewToPixels(pixels: Float32Array, size: number, view: CropView): Float32Array {
+  if (pixels.length !== size * size * 3) {
+    throw new RangeError(`A ${size}x${size} crop has ${size * size * 3} values; got ${pixels.length}.`);
+  }
+  const source = view.stain ? shiftStainOfPixels(pixels, view.stain) : pixels;
+  const turns = ((view.quarterTurns ?? 0) % 4 + 4) % 4;
+  const out = new Float32Array(pixels.length);
+  const last = size - 1;
+
+  for (let row = 0; row < size; row++) {
+    for (let column = 0; column < size; column++) {
+      // Walk the steps backwards from the output pixel to the pixel it came from.
+      let i = row;
+      let j = view.mirror ? last - column : column;
+      for (let t = 0; t < turns; t++) [i, j] = [last - j, i];
+      const from = (i * size + j) * 3;
+      const to = (row * size + column) * 3;
+      out[to] = source[from]!;
+      out[to + 1] = source[from + 1]!;
+      out[to + 2] = source[from + 2]!;
+    }
+  }
+  return out;
+}
+
+function shiftStainOfPixels(pixels: Float32Array, factors: [number, number, number]): Float32Array {
+  const unmix = invert3x3(STAIN_MATRIX);
+  const out = new Float32Array(pixels.length);
+  const density = [0, 0, 0];
+  const amount = [0, 0, 0];
+  for (let p = 0; p < pixels.length; p += 3) {
+    for (let c = 0; c < 3; c++) density[c] = -Math.log((pixels[p + c]! + 1) / 256);
+    for (let s = 0; s < 3; s++) {
+      amount[s] = (density[0]! * unmix[0]![s]! + density[1]! * unmix[1]![s]! + density[2]! * unmix[2]![s]!) * factors[s]!;
+    }
+    for (let c = 0; c < 3; c++) {
+      const shifted = Math.exp(-(amount[0]! * STAIN_MATRIX[0]![c]! + amount[1]! * STAIN_MATRIX[1]![c]! + amount[2]! * STAIN_MATRIX[2]![c]!)) * 256 - 1;
+      out[p + c] = Math.min(255, Math.max(0, shifted));
+    }
+  }
+  return out;
+}
+
 function shiftStain(pixels: tf.Tensor3D, factors: [number, number, number]): tf.Tensor3D {
   const [height, width] = pixels.shape;
   const stains = tf.tensor2d(STAIN_MATRIX);

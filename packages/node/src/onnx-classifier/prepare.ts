@@ -1,4 +1,13 @@
-import { type Box, CAFFE_BGR_MEANS, ImageInputError, OptionError, type PixelScaling } from '@bloodcell/core';
+import {
+  type Box,
+  CAFFE_BGR_MEANS,
+  type CropView,
+  ImageInputError,
+  OptionError,
+  type PixelScaling,
+  applyCropViewToPixels,
+  zoomBox,
+} from '@bloodcell/core';
 
 /** Pixels as 0..255 numbers, row-major HWC: decoded bytes, or a tensor's values. */
 export interface RawPixels {
@@ -11,8 +20,9 @@ export interface RawPixels {
 /**
  * Crops `box`, resizes it to size x size and scales it into `out` at `offset`, as core's
  * `cropAndResize` + `scalePixels` do on a tensor: TF's crop_and_resize with bilinear sampling at
- * corner-aligned points, then the backbone's scaling. Plain JavaScript, so an inference engine
- * outside TF.js needs no tensor round trip.
+ * corner-aligned points, then the backbone's scaling. With a training `view`, the crop is taken
+ * through it first, as core's `FeatureExtractor.input` does. Plain JavaScript, so an inference
+ * engine outside TF.js needs no tensor round trip.
  *
  * @example
  * const input = new Float32Array(224 * 224 * 3);
@@ -25,7 +35,37 @@ export function writeBackboneInput(
   scaling: PixelScaling,
   out: Float32Array,
   offset: number,
+  view?: CropView,
 ): void {
+  const scale = scaleMap(scaling);
+  const region = view?.zoom ? zoomBox(box, view.zoom, image.width, image.height) : box;
+  if (!view || (!view.stain && !view.mirror && !view.quarterTurns)) {
+    writeCrop(image, region, size, scale, out, offset);
+    return;
+  }
+
+  // Stain shifts work on 0..255 colours: crop unscaled, apply the view, then scale.
+  const raw = new Float32Array(size * size * 3);
+  writeCrop(image, region, size, UNSCALED, raw, 0);
+  const viewed = applyCropViewToPixels(raw, size, view);
+  const { multiplier, addend, source } = scale;
+  for (let p = 0, o = offset; p < viewed.length; p += 3, o += 3) {
+    out[o] = viewed[p + source[0]!]! * multiplier + addend[0]!;
+    out[o + 1] = viewed[p + source[1]!]! * multiplier + addend[1]!;
+    out[o + 2] = viewed[p + source[2]!]! * multiplier + addend[2]!;
+  }
+}
+
+/** How sampled channels become backbone inputs: out[c] = sample[source[c]] * multiplier + addend[c]. */
+interface ScaleMap {
+  multiplier: number;
+  addend: readonly number[];
+  source: readonly number[];
+}
+
+const UNSCALED: ScaleMap = { multiplier: 1, addend: [0, 0, 0], source: [0, 1, 2] };
+
+function writeCrop(image: RawPixels, box: Box, size: number, scale: ScaleMap, out: Float32Array, offset: number): void {
   const { data, width, height, channels } = image;
   if (box.width <= 0 || box.height <= 0) {
     throw new ImageInputError('BAD_BOX', `Crop box ${JSON.stringify(box)} is empty.`);
@@ -39,7 +79,7 @@ export function writeBackboneInput(
   const x2 = Math.fround(width > 1 ? (box.x + box.width - 1) / (width - 1) : 0);
   const ys = samplePoints(y1, y2, height, size);
   const xs = samplePoints(x1, x2, width, size);
-  const { multiplier, addend, source } = scaleMap(scaling);
+  const { multiplier, addend, source } = scale;
 
   // Column offsets and weights are the same on every row: computed once.
   const left = new Int32Array(size);
@@ -97,8 +137,7 @@ function samplePoints(from: number, to: number, extent: number, size: number): F
   return points;
 }
 
-/** Output channel c = sampled channel source[c] x multiplier + addend[c]. */
-function scaleMap(scaling: PixelScaling): { multiplier: number; addend: readonly number[]; source: readonly number[] } {
+function scaleMap(scaling: PixelScaling): ScaleMap {
   // tf: [-1, 1]; caffe: RGB to BGR minus the ImageNet means.
   if (scaling === 'tf') return { multiplier: 1 / 127.5, addend: [-1, -1, -1], source: [0, 1, 2] };
   if (scaling === 'caffe') return { multiplier: 1, addend: CAFFE_BGR_MEANS.map((mean) => -mean), source: [2, 1, 0] };
