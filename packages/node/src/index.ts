@@ -47,3 +47,9 @@ export {
   type OpenClassifierOptions,
   type OpenedClassifier,
 } from './engine/index.js';
+export {
+  openBackboneRunner,
+  type BackboneEngine,
+  type BackboneRunner,
+  type BackboneRunnerOptions,
+} from './backbone-runner/index.js';
