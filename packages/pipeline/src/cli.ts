@@ -3,15 +3,12 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { BloodcellError, CROP_VIEWS, HEAD_KINDS, type HeadKind, type PreprocessingSpec } from '@bloodcell/core';
-import { type BackendName, DEFAULT_MODEL_DIR, formatSeconds, selectBackend } from '@bloodcell/node';
+import { type BackboneEngine, type BackendName, DEFAULT_MODEL_DIR, formatSeconds, selectBackend } from '@bloodcell/node';
 
 import { crossValidate } from './cross-validate/index.js';
 import { COMMANDS_USAGE, PIPELINE_COMMANDS, type PipelineCommand, pipelineSetup, runPipelineCommand } from './commands/index.js';
 import { runTrainStage } from './stages/index.js';
-import { trainBundle } from './train/index.js';
-
-/** The views `train` adds unless told otherwise: the best setting of the group cross-validation. */
-const DEFAULT_TRAINING_VIEWS = ['mirror', 'turn-90', 'stain-dark-blue', 'stain-pale-pink'];
+import { DEFAULT_TRAINING_VIEWS, trainBundle } from './train/index.js';
 
 const USAGE = `Usage: bloodcell-pipeline <train | cross-validate> [options]
 
@@ -30,6 +27,8 @@ Options:
   --max-per-group N   use at most N images of each field group (quick runs)
   --epochs N          most epochs of head training (default: 40; stops early)
   --backend NAME      TF.js backend: tensorflow, wasm or cpu
+  --engine NAME       feature extraction engine: onnx (default when onnxruntime-node loads) or tfjs
+  --force             train even if --out holds a bundle of the same images, settings and code
   --folds N           cross-validate: number of group folds (default: 5)
   --heads LIST        cross-validate: comma-separated head kinds (default: pooled,flatten)
   --views LIST        training views of each crop, comma-separated, or none: ${CROP_VIEWS.map((view) => view.name).join(', ')}
@@ -67,6 +66,8 @@ async function main(argv: string[]): Promise<number> {
       'max-per-group': { type: 'string' },
       epochs: { type: 'string' },
       backend: { type: 'string' },
+      engine: { type: 'string' },
+      force: { type: 'boolean' },
       folds: { type: 'string', default: '5' },
       heads: { type: 'string', default: 'pooled,flatten' },
       views: { type: 'string' },
@@ -98,6 +99,11 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
+  if (values.engine !== undefined && values.engine !== 'onnx' && values.engine !== 'tfjs') {
+    process.stderr.write(`bloodcell-pipeline: --engine must be onnx or tfjs; got "${values.engine}".\n`);
+    return 2;
+  }
+
   await selectBackend(values.backend ? { prefer: values.backend as BackendName } : {});
   const started = Date.now();
   const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -110,6 +116,8 @@ async function main(argv: string[]): Promise<number> {
     fit: values.fit as PreprocessingSpec['fit'],
     seed: integer(values.seed, '--seed'),
     maxPerGroup: values['max-per-group'] ? integer(values['max-per-group'], '--max-per-group') : undefined,
+    // Checked against onnx and tfjs above.
+    engine: values.engine as BackboneEngine | undefined,
   };
 
   if (command === 'cross-validate') {
@@ -143,13 +151,15 @@ async function main(argv: string[]): Promise<number> {
     head: values.head as HeadKind,
     views: viewNames(values.views, values.head === 'flatten' ? [] : DEFAULT_TRAINING_VIEWS),
     epochs: values.epochs ? integer(values.epochs, '--epochs') : undefined,
+    force: values.force,
     log: (line) => {
       if (values.verbose || !line.startsWith('epoch ')) say(line);
     },
   });
 
   const steps = Object.entries(result.timings).map(([step, seconds]) => `${step} ${formatSeconds(seconds)}`);
-  say(`train: done in ${formatSeconds((Date.now() - started) / 1000)} (${steps.join(', ')})`);
+  const verdict = result.upToDate ? 'nothing to do' : 'done';
+  say(`train: ${verdict} in ${formatSeconds((Date.now() - started) / 1000)} (${steps.join(', ')})`);
   const { validation } = result.metadata;
   say(
     `validation (${validation.images} images, held-out field groups): accuracy ${validation.accuracy.toFixed(4)}, ` +

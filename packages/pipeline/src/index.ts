@@ -1,7 +1,14 @@
 export { listLabelledImages, readGroups, type GroupRecord, type LabelledImage } from './dataset/index.js';
 export { groupFolds, splitByGroup, type Grouped } from './split/index.js';
 export { FeatureCache, extractorId, sha256 } from './feature-cache/index.js';
-export { extractFeatures, type ExtractOptions, type FeatureTable } from './extract/index.js';
+export {
+  extractFeatureSets,
+  extractFeatures,
+  type ExtractOptions,
+  type FeatureBase,
+  type FeatureSet,
+  type FeatureTable,
+} from './extract/index.js';
 export {
   predictHead,
   trainHead,
@@ -10,8 +17,9 @@ export {
   type LabelledFeatures,
   type TrainedHead,
 } from './train-head/index.js';
-export { HEAD_DEFAULTS, trainBundle, type TrainOptions, type TrainResult } from './train/index.js';
-export { loadExtractor, type ExtractorOptions } from './base-extractor/index.js';
+export { DEFAULT_TRAINING_VIEWS, HEAD_DEFAULTS, trainBundle, withViewRows, type TrainOptions, type TrainResult } from './train/index.js';
+export { trainingInputs, upToDateBundle, type TrainingSettings } from './train-inputs/index.js';
+export { loadExtractor, type ExtractorOptions, type LoadedExtractor } from './base-extractor/index.js';
 export { seededRandom, shuffleInPlace } from './random/index.js';
 export { crossValidate, type CrossValidateOptions, type CrossValidationResult } from './cross-validate/index.js';
 export {

@@ -72,6 +72,23 @@ describe.skipIf(!HAS_SHARED)(`training on real images (${HAS_SHARED ? 'shared da
     expect(again.timings.features!).toBeLessThan(result.timings.features!);
   });
 
+  it('skips a re-run with nothing changed, and retrains when forced or when a setting changes', async () => {
+    const options = {
+      dataDir: TRAIN_DIR, groupsCsv: GROUPS_CSV, baseModelDir: MOBILENET_DIR,
+      outDir: join(work, 'model'), cacheDir: join(work, 'cache'), maxPerGroup: 2, seed: 7,
+    };
+    const same = await trainBundle(options);
+    expect(same.upToDate).toBe(true);
+    expect(same.timings.features).toBeUndefined();
+    expect(same.metadata.training.createdAt).toBe(result.metadata.training.createdAt);
+
+    const forced = await trainBundle({ ...options, outDir: join(work, 'model-forced'), force: true, epochs: 1 });
+    expect(forced.upToDate).toBe(false);
+    const changed = await trainBundle({ ...options, outDir: join(work, 'model-forced'), epochs: 2 });
+    expect(changed.upToDate).toBe(false);
+    expect(changed.metadata.training.inputs).not.toBe(forced.metadata.training.inputs);
+  });
+
   it('adds a training view of each crop, cached apart, and records it', async () => {
     const viewed = await trainBundle({
       dataDir: TRAIN_DIR,

@@ -6,9 +6,10 @@ import {
   OptionError,
   type PreprocessingSpec,
 } from '@bloodcell/core';
+import type { BackboneEngine } from '@bloodcell/node';
 
 import { listLabelledImages, readGroups } from '../dataset/index.js';
-import { extractFeatures } from '../extract/index.js';
+import { type FeatureTable, extractFeatureSets } from '../extract/index.js';
 import { groupFolds } from '../split/index.js';
 import { loadExtractor } from '../base-extractor/index.js';
 import { HEAD_DEFAULTS, samplePerGroup } from '../train/index.js';
@@ -27,6 +28,8 @@ export interface CrossValidateOptions {
   seed?: number;
   /** Use at most this many images of each field group (quick runs and tests). */
   maxPerGroup?: number;
+  /** Engine of the feature extraction (default: onnx when onnxruntime-node loads, else tfjs). */
+  engine?: BackboneEngine;
   progress?: boolean;
   log?: (line: string) => void;
 }
@@ -64,18 +67,20 @@ export async function crossValidate(options: CrossValidateOptions): Promise<Cros
     throw new OptionError('VIEWS_NEED_POOLED_HEAD', 'Training views are only supported with the pooled head.');
   }
 
-  const { extractor, cache } = await loadExtractor({ ...options, fit });
+  const { extractor, runner, cache } = await loadExtractor({ ...options, fit });
   const paths = images.map((image) => image.path);
-  const table = await extractFeatures(paths, extractor, cache, { progress: options.progress, label: `features (${fit})`, pool });
-  log(`features (${fit}): ${paths.length} images, ${table.cached} from cache, ${table.seconds.toFixed(1)}s`);
-  const viewTables = [];
-  for (const view of views) {
-    viewTables.push(
-      await extractFeatures(paths, extractor, cache.forView(view), { progress: options.progress, label: `view ${view.name}`, view, pool }),
-    );
-    log(`view ${view.name}: ${paths.length} images, ${viewTables.at(-1)!.cached} from cache, ${viewTables.at(-1)!.seconds.toFixed(1)}s`);
-  }
-
+  const [table, ...viewTables] = (await extractFeatureSets(
+    [
+      { label: `features (${fit})`, paths, cache, pool },
+      ...views.map((view) => ({ label: `view ${view.name}`, paths, cache: cache.forView(view), view, pool })),
+    ],
+    { extractor, runner },
+    { progress: options.progress, label: `features (${fit})${views.length ? ` + ${views.length} views` : ''}` },
+  ).finally(() => runner.close())) as [FeatureTable, ...FeatureTable[]];
+  log(
+    `features (${fit}): ${paths.length} images x ${views.length + 1} views, ` +
+      `${[table, ...viewTables].reduce((sum, t) => sum + t.cached, 0)} rows from cache, ${table.seconds.toFixed(1)}s`,
+  );
   const index = new Map(images.map((image, i) => [image, i]));
   const rowsOf = (subset: typeof images, tables = [table]) => {
     const rows = new Float32Array(subset.length * table.length * tables.length);

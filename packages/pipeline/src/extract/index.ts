@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 
-import { type CropView, type FeatureExtractor, poolFeatures } from '@bloodcell/core';
-import { decodeImage, progressBar } from '@bloodcell/node';
+import { type CropView, type FeatureExtractor, ImageInputError, poolFeatures } from '@bloodcell/core';
+import { type BackboneRunner, type DecodedImage, decodeImage, progressBar, writeBackboneInput } from '@bloodcell/node';
 
 import { type FeatureCache, sha256 } from '../feature-cache/index.js';
 
@@ -15,77 +15,175 @@ export interface FeatureTable {
   hashes: string[];
   /** Images whose features came from the cache rather than the backbone. */
   cached: number;
-  /** Seconds spent extracting (cache misses only). */
+  /** Seconds the whole extraction took (every set of one call together). */
   seconds: number;
 }
 
-export interface ExtractOptions {
-  batchSize?: number;
-  /** Show a progress bar (default: when stderr is a terminal). */
-  progress?: boolean;
-  label?: string;
-  /** A training view of each crop; its features are cached apart from the plain crop's. */
+/** One table to fill: the features of `paths` through one view of the crop. */
+export interface FeatureSet {
+  /** What the rows are for, in logs: `features`, `view mirror`. */
+  label: string;
+  paths: readonly string[];
+  /** The plain crop's cache, or a view's (`cache.forView(view)`). */
+  cache: FeatureCache;
+  /** A training view of each crop. */
   view?: CropView;
-  /** Keep only the channel means of each row: 49x less memory, all a pooled head needs. */
+  /** Keep only the channel means of each row: 49x less memory and disk, all a pooled head needs. */
   pool?: boolean;
 }
 
+/** The frozen base: the extractor's preprocessing (localiser, crop size, scaling) and an engine. */
+export interface FeatureBase {
+  extractor: FeatureExtractor;
+  runner: BackboneRunner;
+}
+
+export interface ExtractOptions {
+  /** Images decoded per step; each brings one backbone row per set that misses it. Default 8. */
+  batchSize?: number;
+  /** Show a progress bar (default: when stderr is a terminal). */
+  progress?: boolean;
+  /** The progress bar's name. */
+  label?: string;
+}
+
+/** Where one backbone row goes once computed. */
+interface RowTarget {
+  set: number;
+  row: number;
+  hash: string;
+}
+
+/** Backbone inputs of one step, and where their features go. */
+interface PreparedStep {
+  input: Float32Array;
+  targets: RowTarget[];
+}
+
 /**
- * Runs the frozen backbone over image files, reusing cached features and caching new ones.
+ * Fills several feature tables in one pass over the images: each file is read, hashed, decoded
+ * and searched for its cell once, however many views need it; only the rows missing from the
+ * caches go through the backbone, and new rows are cached. The next step is prepared on this
+ * thread while the engine runs the current one (ONNX Runtime runs in a worker thread).
  *
  * @example
- * const table = await extractFeatures(images.map((i) => i.path), extractor, cache);
+ * const [plain, mirrored] = await extractFeatureSets(
+ *   [{ label: 'features', paths, cache }, { label: 'view mirror', paths, cache: cache.forView(mirror), view: mirror }],
+ *   { extractor, runner },
+ * );
+ */
+export async function extractFeatureSets(
+  sets: readonly FeatureSet[],
+  base: FeatureBase,
+  options: ExtractOptions = {},
+): Promise<FeatureTable[]> {
+  const started = Date.now();
+  const [rows, columns, channels] = base.runner.featureShape;
+  const full = rows * columns * channels;
+  const caches = sets.map((set) => (set.pool ? set.cache.pooled(channels) : set.cache));
+  const tables = sets.map((set) => ({
+    features: new Float32Array(set.paths.length * (set.pool ? channels : full)),
+    length: set.pool ? channels : full,
+    pooled: Boolean(set.pool),
+    hashes: new Array<string>(set.paths.length),
+    cached: 0,
+  }));
+
+  // Each distinct file once, with every (set, row) that wants it.
+  const wanted = new Map<string, { set: number; row: number }[]>();
+  sets.forEach((set, s) => set.paths.forEach((path, row) => wanted.set(path, [...(wanted.get(path) ?? []), { set: s, row }])));
+  const files = [...wanted.keys()];
+
+  const size = base.extractor.spec.inputSize;
+  const inputLength = size * size * 3;
+  const store = (target: RowTarget, features: Float32Array) => {
+    const table = tables[target.set]!;
+    table.features.set(features, target.row * table.length);
+  };
+
+  const prepare = async (batch: readonly string[]): Promise<PreparedStep> => {
+    const bytes = await Promise.all(batch.map((path) => readFile(path)));
+    const misses: { image: number; target: RowTarget }[] = [];
+    for (const [i, path] of batch.entries()) {
+      const hash = sha256(bytes[i]!);
+      for (const { set, row } of wanted.get(path)!) {
+        tables[set]!.hashes[row] = hash;
+        const hit = await caches[set]!.get(hash);
+        if (hit) {
+          store({ set, row, hash }, hit);
+          tables[set]!.cached += 1;
+        } else {
+          misses.push({ image: i, target: { set, row, hash } });
+        }
+      }
+    }
+
+    const input = new Float32Array(misses.length * inputLength);
+    const needed = [...new Set(misses.map((miss) => miss.image))];
+    const decoded = new Map(await Promise.all(needed.map(async (i) => [i, await decodeFile(bytes[i]!, batch[i]!)] as const)));
+    const regions = new Map(
+      await Promise.all(needed.map(async (i) => [i, await base.extractor.locate(decoded.get(i)!)] as const)),
+    );
+    for (const [m, { image, target }] of misses.entries()) {
+      const pixels = { ...decoded.get(image)!, channels: 3 as const };
+      const view = sets[target.set]!.view;
+      writeBackboneInput(pixels, regions.get(image)!.box, size, base.extractor.spec.scaling, input, m * inputLength, view);
+    }
+    return { input, targets: misses.map((miss) => miss.target) };
+  };
+
+  const runAndCache = async ({ input, targets }: PreparedStep) => {
+    if (targets.length === 0) return;
+    const features = await base.runner.run(input, targets.length);
+    await Promise.all(
+      targets.map(async (target, k) => {
+        const row = features.subarray(k * full, (k + 1) * full);
+        const value = sets[target.set]!.pool ? poolFeatures(row, rows * columns, channels) : row.slice();
+        store(target, value);
+        await caches[target.set]!.put(target.hash, value);
+      }),
+    );
+  };
+
+  const batchSize = options.batchSize ?? 8;
+  const progress = progressBar(options.label ?? 'features', files.length, { enabled: options.progress });
+  let running: Promise<void> | undefined;
+  for (let start = 0; start < files.length; start += batchSize) {
+    const batch = files.slice(start, start + batchSize);
+    const prepared = await prepare(batch);
+    await running;
+    running = runAndCache(prepared).then(() => progress.tick(batch.length));
+  }
+  await running;
+  progress.done();
+
+  const seconds = (Date.now() - started) / 1000;
+  return tables.map((table) => ({ ...table, seconds }));
+}
+
+async function decodeFile(bytes: Uint8Array, path: string): Promise<DecodedImage> {
+  try {
+    return await decodeImage(bytes);
+  } catch (error) {
+    if (!(error instanceof ImageInputError)) throw error;
+    // The decoder speaks of "the image buffer"; the user knows the file by its path.
+    throw new ImageInputError(error.code, `${path}: ${error.message} Remove or replace the file, then run again.`, { cause: error });
+  }
+}
+
+/**
+ * The features of one list of images (one set); see `extractFeatureSets`.
+ *
+ * @example
+ * const table = await extractFeatures(images.map((i) => i.path), { extractor, runner }, cache, { pool: true });
  */
 export async function extractFeatures(
   paths: readonly string[],
-  extractor: FeatureExtractor,
+  base: FeatureBase,
   cache: FeatureCache,
-  options: ExtractOptions = {},
+  options: ExtractOptions & { view?: CropView; pool?: boolean } = {},
 ): Promise<FeatureTable> {
-  const batchSize = options.batchSize ?? 16;
-  const [rows, columns, channels] = extractor.spec.featureShape;
-  const full = cache.featureLength;
-  const length = options.pool ? channels : full;
-  const store = (row: Float32Array, i: number) =>
-    features.set(options.pool ? poolFeatures(row, rows * columns, channels) : row, i * length);
-  const features = new Float32Array(paths.length * length);
-  const hashes: string[] = new Array<string>(paths.length);
-  const progress = progressBar(options.label ?? 'features', paths.length, { enabled: options.progress });
-  const started = Date.now();
-  let cached = 0;
-
-  for (let start = 0; start < paths.length; start += batchSize) {
-    const indices = Array.from({ length: Math.min(batchSize, paths.length - start) }, (_, k) => start + k);
-    const bytes = await Promise.all(indices.map((i) => readFile(paths[i]!)));
-    const misses: number[] = [];
-
-    for (const [k, i] of indices.entries()) {
-      hashes[i] = sha256(bytes[k]!);
-      const hit = await cache.get(hashes[i]!);
-      if (hit) {
-        store(hit, i);
-        cached += 1;
-      } else {
-        misses.push(k);
-      }
-    }
-
-    if (misses.length > 0) {
-      const images = await Promise.all(misses.map((k) => decodeImage(bytes[k]!)));
-      const { features: batch } = await extractor.extract(images, options.view);
-      const values = (await batch.data()) as Float32Array;
-      batch.dispose();
-      for (const [m, k] of misses.entries()) {
-        const row = values.slice(m * full, (m + 1) * full);
-        store(row, indices[k]!);
-        await cache.put(hashes[indices[k]!]!, row);
-      }
-    }
-    progress.tick(indices.length);
-  }
-
-  const seconds = (Date.now() - started) / 1000;
-  // The caller logs the summary: it knows what the features are for.
-  progress.done();
-  return { features, length, pooled: Boolean(options.pool), hashes, cached, seconds };
+  const label = options.label ?? 'features';
+  const [table] = await extractFeatureSets([{ label, paths, cache, view: options.view, pool: options.pool }], base, options);
+  return table!;
 }

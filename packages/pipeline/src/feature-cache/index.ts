@@ -27,6 +27,16 @@ export class FeatureCache {
   }
 
   /**
+   * The cache of the same features pooled to their channel means (a sibling folder of its own).
+   *
+   * @example
+   * const means = cache.pooled(1280);
+   */
+  pooled(channels: number): FeatureCache {
+    return new FeatureCache(this.root, extractorId({ parent: this.extractorId, pooled: true }), channels);
+  }
+
+  /**
    * Cached features of an image, or undefined when absent or of the wrong length.
    *
    * @example

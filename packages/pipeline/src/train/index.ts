@@ -1,8 +1,6 @@
 import {
   CELL_TYPES,
-  type CropView,
   type BundleMetadata,
-  type FeatureExtractor,
   type HeadKind,
   OptionError,
   type PreprocessingSpec,
@@ -17,14 +15,15 @@ import {
   poolFeatures,
   stackBackboneAndHead,
 } from '@bloodcell/core';
-import { writeBundle } from '@bloodcell/node';
+import { type BackboneEngine, writeBundle } from '@bloodcell/node';
 
 import { loadExtractor } from '../base-extractor/index.js';
 import { type LabelledImage, listLabelledImages, readGroups } from '../dataset/index.js';
-import { extractFeatures } from '../extract/index.js';
-import { type FeatureCache, sha256 } from '../feature-cache/index.js';
+import { type FeatureTable, extractFeatureSets } from '../extract/index.js';
+import { sha256 } from '../feature-cache/index.js';
 import { seededRandom, shuffleInPlace } from '../random/index.js';
 import { splitByGroup } from '../split/index.js';
+import { trainingInputs, upToDateBundle } from '../train-inputs/index.js';
 import { type EpochLog, trainHead } from '../train-head/index.js';
 
 export interface TrainOptions {
@@ -43,6 +42,8 @@ export interface TrainOptions {
   head?: HeadKind;
   /** Names of CROP_VIEWS whose features are added to the training images (pooled head only). */
   views?: string[];
+  /** Engine of the feature extraction (default: onnx when onnxruntime-node loads, else tfjs). */
+  engine?: BackboneEngine;
   validationShare?: number;
   seed?: number;
   /** Use at most this many images of each field group (quick runs and tests). */
@@ -51,15 +52,22 @@ export interface TrainOptions {
   learningRate?: number;
   l2?: number;
   progress?: boolean;
+  /** Train even when `outDir` holds a bundle trained from the same inputs. */
+  force?: boolean;
   log?: (line: string) => void;
 }
 
 export interface TrainResult {
   metadata: BundleMetadata;
-  /** Seconds per step: listing, base loading, features, head, writing. */
+  /** True when nothing was trained: `outDir` already held this run's bundle. */
+  upToDate: boolean;
+  /** Seconds per step: listing, checking the inputs, base loading, features, head, writing. */
   timings: Record<string, number>;
   history: EpochLog[];
 }
+
+/** The views `train` adds unless told otherwise: the best setting of the group cross-validation. */
+export const DEFAULT_TRAINING_VIEWS: readonly string[] = ['mirror', 'turn-90', 'stain-dark-blue', 'stain-pale-pink'];
 
 /**
  * Learning rate and L2 per head, chosen by group 5-fold cross-validation on the shared data: the
@@ -73,7 +81,8 @@ export const HEAD_DEFAULTS: Record<HeadKind, { learningRate: number; l2: number 
 
 /**
  * Trains a bundle end to end: list and split the images by field group, extract (or reuse cached)
- * frozen MobileNetV2 features, train the head, calibrate it on validation, write the bundle.
+ * frozen MobileNetV2 features, train the head, calibrate it on validation, write the bundle. When
+ * `outDir` already holds the bundle of these exact inputs, returns it without training.
  *
  * @example
  * const { metadata } = await trainBundle({
@@ -110,23 +119,52 @@ export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
     throw new OptionError('VIEWS_NEED_POOLED_HEAD', 'Training views are only supported with the pooled head (--head pooled).');
   }
   const pool = head !== 'flatten';
+  const learningRate = options.learningRate ?? HEAD_DEFAULTS[head].learningRate;
+  const l2 = options.l2 ?? HEAD_DEFAULTS[head].l2;
 
-  const { extractor, cache } = await timed('base', () => loadExtractor(options));
-  const table = await timed('features', () =>
-    extractFeatures(
-      [...split.train, ...split.validation].map((image) => image.path),
-      extractor,
-      cache,
-      { progress: options.progress, label: 'features', pool },
-    ),
+  const inputs = await timed('check', () =>
+    trainingInputs(images, {
+      baseModelDir: options.baseModelDir,
+      fit: options.fit ?? 'cell-crop',
+      head,
+      views: views.map((view) => view.name),
+      validationShare: options.validationShare ?? 0.2,
+      seed,
+      maxPerGroup: options.maxPerGroup,
+      epochs: options.epochs,
+      learningRate,
+      l2,
+    }),
   );
-  log(`features: ${table.hashes.length} images, ${table.cached} from cache, ${table.seconds.toFixed(1)}s`);
+  const current = options.force ? undefined : await upToDateBundle(options.outDir, inputs);
+  if (current) {
+    log(`${options.outDir} is up to date: same images, settings, base and code (force to retrain)`);
+    return { metadata: current, upToDate: true, timings, history: [] };
+  }
+
+  const { extractor, runner, cache } = await timed('base', () => loadExtractor(options));
+  const allPaths = [...split.train, ...split.validation].map((image) => image.path);
+  const trainPaths = split.train.map((image) => image.path);
+  const [table, ...viewTables] = (await timed('features', () =>
+    extractFeatureSets(
+      [
+        { label: 'features', paths: allPaths, cache, pool },
+        ...views.map((view) => ({ label: `view ${view.name}`, paths: trainPaths, cache: cache.forView(view), view, pool })),
+      ],
+      { extractor, runner },
+      { progress: options.progress, label: views.length ? `features + ${views.length} views` : 'features' },
+    ).finally(() => runner.close()),
+  )) as [FeatureTable, ...FeatureTable[]];
+  const rowsDone = table.hashes.length + viewTables.reduce((sum, t) => sum + t.hashes.length, 0);
+  const rowsCached = table.cached + viewTables.reduce((sum, t) => sum + t.cached, 0);
+  log(
+    `features: ${table.hashes.length} images${views.length ? ` + ${views.length} views of the training images` : ''}, ` +
+      `${rowsDone} rows (${rowsCached} from cache) on ${runner.engine} in ${table.seconds.toFixed(1)}s`,
+  );
 
   const trainRows = table.features.subarray(0, split.train.length * table.length);
   const validationRows = table.features.subarray(split.train.length * table.length);
-  const augmented = await timed('views', () =>
-    withViews(trainRows, split.train, views, { extractor, cache, progress: options.progress, log }),
-  );
+  const augmented = withViewRows(trainRows, viewTables, split.train.map((image) => image.label));
   const trained = await timed('head', () =>
     trainHead(
       { features: augmented.features, labels: augmented.labels, pooled: pool },
@@ -136,8 +174,8 @@ export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
         seed,
         kind: head,
         epochs: options.epochs,
-        learningRate: options.learningRate ?? HEAD_DEFAULTS[head].learningRate,
-        l2: options.l2 ?? HEAD_DEFAULTS[head].l2,
+        learningRate,
+        l2,
         onEpoch: (epoch) =>
           log(
             `epoch ${epoch.epoch + 1}: train loss ${epoch.trainLoss.toFixed(4)}, validation loss ` +
@@ -183,6 +221,7 @@ export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
       epochs: trained.history.length,
       bestEpoch: trained.bestEpoch + 1,
       featureCache: cache.extractorId,
+      inputs,
       expectedCalibrationErrorBeforeTemperature: expectedCalibrationError(trained.validationProbabilities, labels),
       review,
     },
@@ -197,37 +236,24 @@ export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
     `bundle written to ${options.outDir}: validation accuracy ${validation.accuracy.toFixed(4)}, ` +
       `balanced ${validation.balancedAccuracy.toFixed(4)}, temperature ${temperature.toFixed(3)}`,
   );
-  return { metadata, timings, history: trained.history };
+  return { metadata, upToDate: false, timings, history: trained.history };
 }
 
 /**
- * Appends the features of each training view of the training images to their plain features
- * (pooled rows), with the labels repeated to match. Validation never sees views.
+ * The training rows followed by the rows of each training view of the same images, with the
+ * labels repeated to match. Validation never sees views.
  *
  * @example
- * const { features, labels } = await withViews(trainRows, split.train, [cropView('mirror')], context);
+ * const { features, labels } = withViewRows(trainRows, [mirroredTable], trainLabels);
  */
-export async function withViews(
+export function withViewRows(
   rows: Float32Array,
-  images: readonly LabelledImage[],
-  views: readonly CropView[],
-  context: { extractor: FeatureExtractor; cache: FeatureCache; progress?: boolean; log?: (line: string) => void },
-): Promise<{ features: Float32Array; labels: number[] }> {
-  const labels = images.map((image) => image.label);
-  if (views.length === 0) return { features: rows, labels };
-
+  views: readonly FeatureTable[],
+  labels: readonly number[],
+): { features: Float32Array; labels: number[] } {
   const features = new Float32Array(rows.length * (views.length + 1));
   features.set(rows, 0);
-  for (const [v, view] of views.entries()) {
-    const table = await extractFeatures(
-      images.map((image) => image.path),
-      context.extractor,
-      context.cache.forView(view),
-      { progress: context.progress, label: `view ${view.name}`, view, pool: true },
-    );
-    context.log?.(`view ${view.name}: ${images.length} images, ${table.cached} from cache, ${table.seconds.toFixed(1)}s`);
-    features.set(table.features, rows.length * (v + 1));
-  }
+  views.forEach((view, v) => features.set(view.features, rows.length * (v + 1)));
   return { features, labels: Array.from({ length: views.length + 1 }, () => labels).flat() };
 }
 
