@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `pnpm bench [--quick | --full]`: decoding, preprocessing, inference, end to end, training, and
-// the web demo against the CLI, on every engine that loads; the table on stdout, progress on
-// stderr, everything in artifacts/bench/bench.json. Runs the built packages: `pnpm -r build` first.
+// `pnpm bench [--quick | --full] [--only training,inference,serving]`: decoding, preprocessing,
+// inference, end to end, training, and the web demo against the CLI, on every engine that loads;
+// the table on stdout, progress on stderr, everything in artifacts/bench/bench.json (a partial run
+// in bench-<parts>.json). Runs the built packages: `pnpm -r build` first.
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +17,12 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = process.env.BLOODCELL_SHARED ?? resolve(ROOT, '..', 'shared');
 const NEEDED = ['openClassifier', 'layersModelToOnnx', 'sessionOptions', 'writeBackboneInput', 'loadOnnxRuntime'];
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean' }, full: { type: 'boolean' } } });
+const PARTS = ['training', 'inference', 'serving'];
+const { values } = parseArgs({ options: { quick: { type: 'boolean' }, full: { type: 'boolean' }, only: { type: 'string' } } });
 const full = values.full === true;
+const parts = values.only ? values.only.split(',').map((part) => part.trim()) : PARTS;
+const unknownPart = parts.find((part) => !PARTS.includes(part));
+if (unknownPart) throw new Error(`--only takes ${PARTS.join(', ')}; got "${unknownPart}".`);
 const log = (line) => process.stderr.write(`bench: ${line}\n`);
 
 // BLOODCELL_NODE_DIST: another build of @bloodcell/node to measure (a folder like its dist/).
@@ -44,10 +49,10 @@ if (!existsSync(shared.groupsCsv)) throw new Error(`${SHARED} has no data/blood-
 const machine = describeMachine();
 log(`mode ${full ? 'full' : 'quick'}; ${machine.cores} cores of ${machine.model}, load average ${machine.loadAverage.join(' ')}`);
 
-log('training (features from scratch, then a re-run with nothing changed)');
-const training = await measureTraining({ node, pipeline, shared, full, log });
+const training = parts.includes('training') ? await measureTraining({ node, pipeline, shared, full, log }) : undefined;
 const artifactsModel = join(ROOT, 'artifacts', 'model');
-const bundleDir = existsSync(join(artifactsModel, 'bloodcell.json')) ? artifactsModel : training.bundleDir;
+const bundleDir = existsSync(join(artifactsModel, 'bloodcell.json')) ? artifactsModel : training?.bundleDir;
+if (!bundleDir) throw new Error('No bundle to measure: train one (`pnpm train`) or include --only training.');
 
 const files = interleavedImages(shared.trainDir);
 const tfjsBackends = [];
@@ -56,7 +61,7 @@ for (const backend of node.BACKEND_NAMES) {
 }
 const ort = await node.loadOnnxRuntime().catch(() => undefined);
 const ctx = { node, core, tf, ort, onnx: ort !== undefined, bundleDir, files, quick: !full, cores: machine.cores, tfjsBackends, log };
-const rows = await measureInference(ctx);
+const rows = parts.includes('inference') ? await measureInference(ctx) : [];
 
 const variants = [
   { name: 'tfjs wasm', open: { engine: 'tfjs', backend: 'wasm' }, cli: ['--engine', 'tfjs', '--backend', 'wasm', '--workers', '0'], maxConcurrent: 1 },
@@ -71,9 +76,11 @@ const variants = [
   .filter((variant) => variant.open.engine === 'onnx' || tfjsBackends.includes('wasm'))
   // The pool did not pay on busy cores (docs/decisions/0007); quick runs leave it out here.
   .filter((variant) => full || !variant.open.workers);
-const serving = await measureServing({
-  root: ROOT, nodeDist: NODE_DIST, autocannon, bundleDir, files, variants, amount: full ? 1024 : 256, tries: 2, cliPath: built('node', 'cli.js'), log,
-});
+const serving = parts.includes('serving')
+  ? await measureServing({
+      root: ROOT, nodeDist: NODE_DIST, autocannon, bundleDir, files, variants, amount: full ? 1024 : 256, tries: 2, cliPath: built('node', 'cli.js'), log,
+    })
+  : [];
 
 for (const entry of rows) {
   if (entry.flopsPerImage === null) continue;
@@ -86,9 +93,10 @@ const singleThread = Math.max(0, ...rows.filter((x) => x.engine.endsWith('1 thre
 machine.impliedMinGhz = Math.max(machine.ghz, singleThread / machine.flopsPerCycle);
 machine.impliedPeakGflops = machine.cores * machine.impliedMinGhz * machine.flopsPerCycle;
 const report = { createdAt: new Date().toISOString(), mode: full ? 'full' : 'quick', machine, bundleDir, training, rows, serving };
-await node.writeFileAtomic(join(ROOT, 'artifacts', 'bench', 'bench.json'), `${JSON.stringify(report, null, 2)}\n`);
+const reportFile = parts.length === PARTS.length ? 'bench.json' : `bench-${parts.join('-')}.json`;
+await node.writeFileAtomic(join(ROOT, 'artifacts', 'bench', reportFile), `${JSON.stringify(report, null, 2)}\n`);
 process.stdout.write(`${formatReport(report)}\n`);
-log('wrote artifacts/bench/bench.json');
+log(`wrote artifacts/bench/${reportFile}`);
 
 /** Every image of the four classes, alternating classes, so any prefix mixes them. */
 function interleavedImages(trainDir) {
@@ -112,19 +120,23 @@ function formatReport({ machine: m, training: t, rows: r, serving: s, mode }) {
       ? [`  but one thread reached ${fixed(m.impliedMinGhz * m.flopsPerCycle)} GFLOP/s: the cores boost to >= ` +
           `${fixed(m.impliedMinGhz, 2)} GHz, so the peak is >= ${fixed(m.impliedPeakGflops, 0)} GFLOP/s (% below use the nominal clock)`]
       : []),
-    '',
+    ...(r.length === 0 ? [] : ['',
     table(
       ['stage', 'model', 'engine', 'batch', 'ms/image', 'images/s', 'GFLOP/s', '% of peak'],
       r.map((x) => [x.stage, x.model, x.engine, x.batch, fixed(x.msPerImage, 2), fixed(x.imagesPerSecond), fixed(x.gflops), x.shareOfPeak === undefined ? '' : fixed(100 * x.shareOfPeak)]),
-    ),
-    '',
-    `training (${t.mode}, TF.js ${t.backend}): ${t.images} images in ${fixed(t.wallSeconds)} s, features at ` +
-      `${fixed(t.featureImagesPerSecond)} images/s; re-run with nothing changed: ${fixed(t.rerunWallSeconds)} s`,
-    '',
+    )]),
+    ...(t === undefined ? [] : ['',
+    `training (${t.mode}; features on ${t.engine}, head on TF.js ${t.backend}): ${t.images} images + ` +
+      `${t.views.length} views = ${t.backboneRows} backbone rows in ${fixed(t.wallSeconds)} s from scratch ` +
+      `(features ${fixed(t.featureSeconds)} s: ${fixed(t.featureImagesPerSecond)} images/s, ` +
+      `${fixed(t.featureRowsPerSecond)} rows/s)`,
+    `  re-run with nothing changed: ${fixed(t.rerunWallSeconds, 2)} s${t.rerunUpToDate ? ' (inputs checked, up to date)' : ''}; ` +
+      `forced re-run from cached features: ${fixed(t.cachedRetrainWallSeconds)} s`]),
+    ...(s.length === 0 ? [] : ['',
     table(
       ['web demo engine', 'requests', 'best of', 'failed', 'images/s', 'p50 ms', 'p99 ms', 'CLI images/s', 'server/CLI', 'autocannon CPU'],
       s.map((x) => [x.engine, x.requests, x.tries, x.failed, fixed(x.serverImagesPerSecond), x.p50Ms, x.p99Ms, fixed(x.cliImagesPerSecond), `${fixed(100 * x.serverShareOfCli, 0)}%`, `${fixed(100 * x.loadGeneratorCpuShare, 0)}% of a core`]),
     ),
-    'CLI images/s: steady rate after its first batch (start-up left out, as for the server, measured once ready).',
+    'CLI images/s: steady rate after its first batch (start-up left out, as for the server, measured once ready).']),
   ].join('\n');
 }
