@@ -1,5 +1,4 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 
 import {
   CROP_REVISION,
@@ -14,7 +13,7 @@ import {
 import { type BackboneEngine, type BackboneRunner, fileSystemModelSource, openBackboneRunner } from '@bloodcell/node';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import { FeatureCache, extractorId, sha256 } from '../feature-cache/index.js';
+import { FeatureCache, extractorId } from '../feature-cache/index.js';
 
 /** Where the base comes from and where its features are cached. */
 export interface ExtractorOptions {
@@ -61,7 +60,7 @@ export async function loadExtractor(options: ExtractorOptions): Promise<LoadedEx
     scaling: spec.scaling,
     ...(fit === 'cell-crop' ? { localise: { ...DEFAULT_LOCALISE_OPTIONS } } : {}),
   };
-  const weightsSha256 = await weightsFingerprint(options.baseModelDir);
+  const weightsSha256 = await weightsFingerprint(backbone);
   const localiser = fit === 'cell-crop' ? LOCALISER_VERSION : 0;
   const id = extractorId({ spec, preprocessing, weightsSha256, localiser, crop: CROP_REVISION });
   const cache = new FeatureCache(options.cacheDir, id, height! * width! * channels!);
@@ -69,13 +68,17 @@ export async function loadExtractor(options: ExtractorOptions): Promise<LoadedEx
   return { extractor: new FeatureExtractor(backbone, spec, preprocessing), runner, cache, model: full };
 }
 
-// TODO (issue 4): hash the cut base's weight values, not its files: the base stage writes the same
-// weights into new files, so `repro` cannot reuse the features `pnpm train` cached.
-async function weightsFingerprint(modelDir: string): Promise<string> {
-  const modelJson = JSON.parse(await readFile(join(modelDir, 'model.json'), 'utf8')) as {
-    weightsManifest: { paths: string[] }[];
-  };
-  const paths = modelJson.weightsManifest.flatMap((group) => group.paths);
-  const shards = await Promise.all(paths.map((path) => readFile(join(modelDir, path))));
-  return sha256(shards.map((shard) => sha256(shard)).join('\n'));
+/**
+ * sha256 over the cut base's weights (names, shapes and values), not its files: the pipeline's base
+ * stage rewrites the same weights into new files, and its features must still come from the cache
+ * `pnpm train` filled.
+ */
+async function weightsFingerprint(backbone: tfl.LayersModel): Promise<string> {
+  const hash = createHash('sha256');
+  for (const weight of backbone.weights) {
+    const values = (await weight.read().data()) as Float32Array;
+    hash.update(`${weight.originalName} ${weight.shape.join('x')}\n`);
+    hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+  return hash.digest('hex');
 }

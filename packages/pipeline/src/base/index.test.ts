@@ -95,14 +95,16 @@ describe('buildBase', () => {
       });
       expect(description).toMatchObject({ inputSize: 224, featureShape: [7, 7, 1280], scaling: 'tf' });
       expect(description.weightsSha256).toMatch(/^[0-9a-f]{64}$/);
-      const { extractor } = await loadExtractor({
-        baseModelDir: join(work, 'mobilenet'),
-        cacheDir: join(work, 'cache'),
-      });
+      const written = await loadExtractor({ baseModelDir: join(work, 'mobilenet'), cacheDir: join(work, 'cache'), engine: 'tfjs' });
+      const original = await loadExtractor({ baseModelDir: MOBILENET_DIR, cacheDir: join(work, 'cache'), engine: 'tfjs' });
+      const { extractor } = written;
       expect(extractor.spec.featureShape).toEqual([7, 7, 1280]);
       expect(
         JSON.parse(await readFile(join(work, 'mobilenet', 'model.json'), 'utf8')).weightsManifest[0].paths,
       ).toEqual(['weights.bin']);
+      // Same weights in new files: the features `pnpm train` cached serve the pipeline too.
+      expect(written.cache.extractorId).toBe(original.cache.extractorId);
+      original.model.dispose();
       extractor.backbone.dispose();
     });
   });
