@@ -2,7 +2,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { OptionError } from '@bloodcell/core';
-import { type BackendName, selectBackend } from '@bloodcell/node';
+import { type BackendName, INFERENCE_ENGINES, type InferenceEngine, selectBackend } from '@bloodcell/node';
 
 import { buildBase } from '../base/index.js';
 import { evaluateModel } from '../evaluate/index.js';
@@ -28,7 +28,7 @@ export const COMMANDS_USAGE = `Pipeline commands (parameters from params.yaml; p
   base [--params FILE] [--name mobilenet_v2|vgg16] [--path P] [--layer L] [--input-size N] [--out DIR]
       cut the pretrained base → artifacts/base (TF.js model + base.json)
   evaluate [--model DIR] [--data DIR] [--groups CSV] [--validation-only] [--out DIR]
-           [--mistakes N] [--backend NAME] [--params FILE]
+           [--mistakes N] [--engine onnx|tfjs] [--backend NAME] [--params FILE]
       metrics.json and report.html → artifacts/evaluate
   train --params FILE
       the train stage alone, as repro runs it (artifacts/ingest + artifacts/base → artifacts/model)`;
@@ -187,6 +187,7 @@ async function evaluateCommand(argv: string[], say: (line: string) => void): Pro
       mistakes: { type: 'string' },
       'batch-size': { type: 'string' },
       backend: { type: 'string' },
+      engine: { type: 'string' },
       params: { type: 'string' },
     },
   });
@@ -197,8 +198,12 @@ async function evaluateCommand(argv: string[], say: (line: string) => void): Pro
       : undefined;
   const defaults = fromParams ? evaluateOptions(fromParams.params, fromParams.context) : undefined;
 
+  if (values.engine !== undefined && !(INFERENCE_ENGINES as readonly string[]).includes(values.engine)) {
+    throw new OptionError('BAD_OPTION', `--engine must be one of ${INFERENCE_ENGINES.join(', ')}; got "${values.engine}".`);
+  }
   await selectBackend(values.backend ? { prefer: values.backend as BackendName } : {});
   await evaluateModel({
+    engine: values.engine as InferenceEngine | undefined,
     modelDir: resolve(values.model ?? defaults!.modelDir),
     dataDir: resolve(values.data ?? defaults!.dataDir),
     groupsCsv: values.groups ? resolve(values.groups) : values.data ? null : (defaults?.groupsCsv ?? null),

@@ -13,8 +13,9 @@ import {
 import {
   type DecodedImage,
   decodeImage,
+  type InferenceEngine,
   formatSeconds,
-  loadClassifier,
+  openClassifier,
   progressBar,
   replaceFolderAtomic,
 } from '@bloodcell/node';
@@ -40,6 +41,8 @@ export interface EvaluateOptions {
   /** Most confident mistakes to show with thumbnails (default 12). */
   mistakes?: number;
   batchSize?: number;
+  /** Default: onnx when onnxruntime-node loads, else tfjs; the answers agree to 1e-4. */
+  engine?: InferenceEngine;
   progress?: boolean;
   log?: (line: string) => void;
 }
@@ -79,7 +82,7 @@ export interface Evaluation extends ScoreCard {
  */
 export async function evaluateModel(options: EvaluateOptions): Promise<Evaluation> {
   const started = Date.now();
-  const classifier = await loadClassifier(options.modelDir);
+  const classifier = await openClassifier(options.modelDir, { engine: options.engine });
   const { metadata } = classifier;
   try {
     const images = await selectImages(options, metadata.training.validationGroups);
@@ -168,7 +171,7 @@ export async function evaluateModel(options: EvaluateOptions): Promise<Evaluatio
     options.log?.(summaryLine(evaluation));
     return evaluation;
   } finally {
-    classifier.dispose();
+    await classifier.close();
   }
 }
 
