@@ -1,12 +1,13 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // Workers are files of their own: ClassifierPool and OnnxHost start threads on them.
+  // Workers are files of their own: ClassifierPool, OnnxHost and PreparePool start threads on them.
   entry: {
     index: 'src/index.ts',
     cli: 'src/cli.ts',
     'classifier-worker': 'src/classifier-pool/worker.ts',
     'onnx-worker': 'src/onnx-classifier/worker.ts',
+    'prepare-worker': 'src/prepare-pool/worker.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -1,4 +1,4 @@
-import type { BundleMetadata, CellImage, ClassifyBatchOptions, ClassifyResult } from '@bloodcell/core';
+import type { BundleMetadata, CellImage, Classifier, ClassifyBatchOptions, ClassifyResult } from '@bloodcell/core';
 import { OptionError } from '@bloodcell/core';
 
 import { type BackendName, selectBackend } from '../backend/index.js';
@@ -36,6 +36,11 @@ export interface OpenClassifierOptions {
   backend?: BackendName;
   /** ONNX Runtime threads for the onnx engine. Default: every core. */
   threads?: number;
+  /**
+   * Threads that locate and crop for the onnx engine, leaving this thread free to decode and
+   * answer requests (docs/decisions/0011). Default 0: done in this thread.
+   */
+  prepareWorkers?: number;
 }
 
 /** A classifier on some engine, in this thread or a pool; `close` frees it. */
@@ -44,6 +49,11 @@ export interface OpenedClassifier {
   engine: InferenceEngine;
   /** TF.js worker threads; 0 when it runs in this thread. */
   workers: number;
+  /**
+   * The TF.js Classifier doing the work, when the engine is tfjs in this thread: what
+   * `explainClassification` needs. Undefined for the onnx engine and for a worker pool.
+   */
+  tfjsClassifier?: Classifier;
   classifyBatch(images: readonly CellImage[], options?: ClassifyBatchOptions): Promise<ClassifyResult[]>;
   close(): Promise<void>;
 }
@@ -73,7 +83,10 @@ export async function openClassifier(modelDir: string, options: OpenClassifierOp
 
   if (engine === 'onnx') {
     await selectBackend(options.backend ? { prefer: options.backend } : {});
-    const classifier = await loadOnnxClassifier(modelDir, { threads: options.threads });
+    const classifier = await loadOnnxClassifier(modelDir, {
+      threads: options.threads,
+      prepareWorkers: options.prepareWorkers,
+    });
     return opened(classifier, engine, 0, () => classifier.dispose());
   }
   if (workers > 0) {
@@ -82,7 +95,7 @@ export async function openClassifier(modelDir: string, options: OpenClassifierOp
   }
   await selectBackend(options.backend ? { prefer: options.backend } : {});
   const classifier = await loadClassifier(modelDir);
-  return opened(classifier, engine, 0, async () => classifier.dispose());
+  return { ...opened(classifier, engine, 0, async () => classifier.dispose()), tfjsClassifier: classifier };
 }
 
 function opened(

@@ -92,7 +92,7 @@ describe.skipIf(!HAS_SHARED)(HAS_SHARED ? TITLE : `${TITLE} (skipped: ${SHARED_M
     }
   });
 
-  it('agrees to 1e-4 across tfjs cpu, tfjs wasm, onnx and a worker pool', async () => {
+  it('agrees to 1e-4 across tfjs cpu, tfjs wasm, onnx (with and without preparation workers) and a worker pool', async () => {
     const images = await Promise.all(files.map((file) => decodeImage(file)));
     const answers: Record<string, ClassifyResult[]> = {};
     for (const backend of ['cpu', 'wasm'] as const) {
@@ -104,6 +104,11 @@ describe.skipIf(!HAS_SHARED)(HAS_SHARED ? TITLE : `${TITLE} (skipped: ${SHARED_M
     const onnx = await loadOnnxClassifier(bundle, { threads: 2 });
     answers.onnx = await onnx.classifyBatch(images, { batchSize: 3 });
     await onnx.dispose();
+    const prepared = await loadOnnxClassifier(bundle, { threads: 2, prepareWorkers: 2 });
+    answers['onnx, preparation workers'] = await prepared.classifyBatch(images, { batchSize: 2 });
+    // One image per call, all at once, as a server's concurrent requests are merged.
+    answers['onnx, preparation workers, one at a time'] = await Promise.all(images.map((image) => prepared.classify(image)));
+    await prepared.dispose();
     const pool = await ClassifierPool.start(bundle, { workers: 2, backend: 'wasm' });
     answers['tfjs pool'] = await pool.classifyBatch(images);
     await pool.close();
@@ -122,12 +127,14 @@ describe.skipIf(!HAS_SHARED)(HAS_SHARED ? TITLE : `${TITLE} (skipped: ${SHARED_M
     }
   }, 600_000);
 
-  it('refuses a bad batch size and a wrong pixel count with ImageInputErrors', async () => {
+  it('refuses a bad batch size and a wrong pixel count with ImageInputErrors, in this thread or a worker', async () => {
     await selectBackend({ prefer: 'cpu' });
-    const onnx = await loadOnnxClassifier(bundle, { threads: 1 });
-    await expect(onnx.classifyBatch([], { batchSize: 0 })).rejects.toMatchObject({ code: 'BAD_BATCH_SIZE' });
-    const broken = { data: new Uint8Array(10), width: 4, height: 4 };
-    await expect(onnx.classify(broken)).rejects.toMatchObject({ code: 'BAD_PIXEL_COUNT' });
-    await onnx.dispose();
+    for (const prepareWorkers of [0, 1]) {
+      const onnx = await loadOnnxClassifier(bundle, { threads: 1, prepareWorkers });
+      await expect(onnx.classifyBatch([], { batchSize: 0 })).rejects.toMatchObject({ code: 'BAD_BATCH_SIZE' });
+      const broken = { data: new Uint8Array(10), width: 4, height: 4 };
+      await expect(onnx.classify(broken)).rejects.toMatchObject({ name: 'ImageInputError', code: 'BAD_PIXEL_COUNT' });
+      await onnx.dispose();
+    }
   });
 });

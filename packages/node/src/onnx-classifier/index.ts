@@ -2,21 +2,22 @@ import { availableParallelism } from 'node:os';
 
 import {
   type CellImage,
-  type CellRegion,
   type Classifier,
   type ClassifyBatchOptions,
   type ClassifyResult,
   type BundleMetadata,
-  ImageInputError,
+  type PixelImage,
   batchSizeOf,
 } from '@bloodcell/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 import { loadClassifier } from '../bundle-store/index.js';
 import { layersModelToOnnx } from '../onnx/index.js';
+import { type PreparedBatch, PreparePool } from '../prepare-pool/index.js';
 import { BatchCoalescer, type ForwardRows } from './coalesce.js';
 import { type HostedSession, OnnxHost } from './host.js';
-import { type RawPixels, writeBackboneInput } from './prepare.js';
+import { rawPixels } from './pixels.js';
+import { writeBackboneInput } from './prepare.js';
 
 export { sessionOptions } from './options.js';
 export { type RawPixels, writeBackboneInput } from './prepare.js';
@@ -27,12 +28,11 @@ export interface OnnxClassifierOptions {
    * thread, so this thread still decodes and crops meanwhile (docs/decisions/0006).
    */
   threads?: number;
-}
-
-/** A batch ready for the forward pass. */
-interface PreparedBatch {
-  input: Float32Array;
-  regions: CellRegion[];
+  /**
+   * Worker threads that locate and crop (PreparePool), so this thread only decodes and answers;
+   * 0 (the default) does it here, overlapped with the forward pass (docs/decisions/0011).
+   */
+  prepareWorkers?: number;
 }
 
 /** Most images one forward pass takes when concurrent calls are merged. */
@@ -55,6 +55,7 @@ export class OnnxClassifier {
     readonly metadata: BundleMetadata,
     private readonly reference: Classifier,
     private readonly session: HostedSession,
+    private readonly pool: PreparePool | undefined,
   ) {
     this.coalescer = new BatchCoalescer((input, count) => this.run(input, count), MAX_MERGED_IMAGES);
   }
@@ -73,9 +74,19 @@ export class OnnxClassifier {
       outputNames: [PROBABILITIES],
       pooledOutputs: [{ name: POOLED, layer: classifier.metadata.backbone.outputLayer }],
     });
-    const session = await host.createSession(bytes, options.threads ?? availableParallelism());
+    const workers = options.prepareWorkers ?? 0;
+    const [session, pool] = await Promise.allSettled([
+      host.createSession(bytes, options.threads ?? availableParallelism()),
+      workers !== 0 ? PreparePool.start(classifier.metadata, workers) : undefined,
+    ]);
+    if (session.status === 'rejected' || pool.status === 'rejected') {
+      // Whichever half did start is closed, so a failed open leaves no thread or session behind.
+      if (session.status === 'fulfilled') await session.value.release();
+      if (pool.status === 'fulfilled') await pool.value?.close();
+      throw session.status === 'rejected' ? session.reason : (pool as PromiseRejectedResult).reason;
+    }
     classifier.dispose();
-    return new OnnxClassifier(classifier.metadata, classifier, session);
+    return new OnnxClassifier(classifier.metadata, classifier, session.value, pool.value);
   }
 
   /**
@@ -97,6 +108,7 @@ export class OnnxClassifier {
    */
   async classifyBatch(images: readonly CellImage[], options: ClassifyBatchOptions = {}): Promise<ClassifyResult[]> {
     const batchSize = batchSizeOf(options);
+    if (this.pool && this.pool.size > 0 && images.every(isPacked)) return this.classifyInPool(images, batchSize);
 
     const done: ClassifyResult[][] = [];
     let running: Promise<ClassifyResult[]> | undefined;
@@ -108,6 +120,24 @@ export class OnnxClassifier {
     }
     if (running) done.push(await running);
     return done.flat();
+  }
+
+  /**
+   * Batches prepared in the pool's workers and forwarded as each is ready; at most one batch per
+   * worker and one more are held at a time, so prepared inputs never pile up in memory.
+   */
+  private async classifyInPool(images: readonly PixelImage[], batchSize: number): Promise<ClassifyResult[]> {
+    const pool = this.pool!;
+    const batches: Promise<ClassifyResult[]>[] = [];
+    for (let start = 0; start < images.length; start += batchSize) {
+      const window = batches.length - pool.size - 1;
+      if (window >= 0) await batches[window];
+      const batch = pool.prepare(images.slice(start, start + batchSize)).then((prepared) => this.forward(prepared));
+      // Awaited in order below; this only keeps a later batch's failure from going unhandled meanwhile.
+      batch.catch(() => undefined);
+      batches.push(batch);
+    }
+    return (await Promise.all(batches)).flat();
   }
 
   /** Locates the cell in each image and writes the backbone's input batch. */
@@ -138,9 +168,9 @@ export class OnnxClassifier {
     return { probabilities: outputs[PROBABILITIES]!, pooled: outputs[POOLED]! };
   }
 
-  /** Closes the ONNX Runtime session. */
+  /** Closes the ONNX Runtime session and stops the preparation workers. */
   async dispose(): Promise<void> {
-    await this.session.release();
+    await Promise.all([this.session.release(), this.pool?.close()]);
   }
 }
 
@@ -155,23 +185,6 @@ export async function loadOnnxClassifier(dir: string, options: OnnxClassifierOpt
   return OnnxClassifier.fromClassifier(await loadClassifier(dir), options);
 }
 
-async function rawPixels(image: CellImage): Promise<RawPixels> {
-  if (!(image instanceof tf.Tensor)) {
-    const { width, height, data } = image;
-    const channels = image.channels ?? (data.length === width * height * 4 ? 4 : 3);
-    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-      throw new ImageInputError('BAD_IMAGE_SIZE', `Image size ${width}x${height} is not a positive size.`);
-    }
-    if (data.length !== width * height * channels) {
-      throw new ImageInputError(
-        'BAD_PIXEL_COUNT',
-        `A ${width}x${height} image with ${channels} channels needs ${width * height * channels} bytes of pixels; got ${data.length}.`,
-      );
-    }
-    return { data, width, height, channels };
-  }
-  if (image.rank !== 3 || image.shape[2] !== 3) {
-    throw new ImageInputError('BAD_TENSOR_SHAPE', `An image tensor must be [height, width, 3]; got [${image.shape.join(', ')}].`);
-  }
-  return { data: await image.data(), width: image.shape[1], height: image.shape[0], channels: 3 };
+function isPacked(image: CellImage): image is PixelImage {
+  return !(image instanceof tf.Tensor);
 }

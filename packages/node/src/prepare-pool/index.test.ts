@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { FeatureExtractor } from '@bloodcell/core';
+import { describe, expect, it } from 'vitest';
+
+import { syntheticSmear, tinyMetadata } from '../../../../test-support/tiny-bundle.js';
+import { writeBackboneInput } from '../onnx-classifier/prepare.js';
+import { PreparePool } from './index.js';
+
+const metadata = tinyMetadata('cell-crop');
+const size = metadata.backbone.inputSize;
+
+/** What OnnxClassifier writes on its own thread for the same images. */
+async function preparedHere(images: ReturnType<typeof syntheticSmear>[]) {
+  const extractor = new FeatureExtractor(null as never, metadata.backbone, metadata.preprocessing);
+  const regions = await Promise.all(images.map((image) => extractor.locate(image)));
+  const input = new Float32Array(images.length * size * size * 3);
+  images.forEach((image, i) => {
+    writeBackboneInput({ ...image, channels: 3 }, regions[i]!.box, size, metadata.backbone.scaling, input, i * size * size * 3);
+  });
+  return { input, regions };
+}
+
+describe('PreparePool', () => {
+  it('locates and crops exactly as this thread does, whichever worker takes a batch', async () => {
+    const batches = [[syntheticSmear(64, 48)], [syntheticSmear(48, 64), syntheticSmear(80, 60)], [syntheticSmear(40, 40)]];
+    const pool = await PreparePool.start(metadata, 2);
+    try {
+      expect(pool.size).toBe(2);
+      const prepared = await Promise.all(batches.map((images) => pool.prepare(images)));
+      for (const [i, images] of batches.entries()) {
+        const expected = await preparedHere(images);
+        expect(prepared[i]!.regions).toEqual(expected.regions);
+        expect(prepared[i]!.input).toEqual(expected.input);
+      }
+      // The caller keeps its pixels: they are copied to the worker, not moved.
+      expect(batches[0]![0]!.data.byteLength).toBe(64 * 48 * 3);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('rebuilds a bad image as the same ImageInputError, then goes on', async () => {
+    const pool = await PreparePool.start(metadata, 1);
+    try {
+      await expect(pool.prepare([{ data: new Uint8Array(10), width: 4, height: 4 }])).rejects.toMatchObject({
+        name: 'ImageInputError',
+        code: 'BAD_PIXEL_COUNT',
+      });
+      expect((await pool.prepare([syntheticSmear(30, 30)])).regions).toHaveLength(1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('refuses a bad worker count, and work once closed', async () => {
+    await expect(PreparePool.start(metadata, 0)).rejects.toMatchObject({ code: 'BAD_PREPARE_WORKERS' });
+    const pool = await PreparePool.start(metadata, 1);
+    await pool.close();
+    expect(pool.size).toBe(0);
+    await expect(pool.prepare([syntheticSmear(30, 30)])).rejects.toMatchObject({ code: 'POOL_CLOSED' });
+  });
+
+  it('never loads onnxruntime-node: only the OnnxHost worker may hold sessions', () => {
+    // The built worker and every chunk it imports, followed through relative imports.
+    const dist = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
+    const seen = new Set<string>();
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const code = readFileSync(join(dist, file), 'utf8');
+      expect(code, file).not.toMatch(/onnxruntime|onnx-runtime/);
+      for (const [, imported] of code.matchAll(/from\s+["']\.\/([^"']+)["']/g)) visit(imported!);
+    };
+    visit('prepare-worker.js');
+    expect(seen.size).toBeGreaterThan(1);
+  });
+});

@@ -1,0 +1,170 @@
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+import { BloodcellError, type BundleMetadata, type CellRegion, OptionError, type PixelImage } from '@bloodcell/core';
+
+import { type WireError, fromWireError } from '../classifier-pool/protocol.js';
+
+/** What a preparation worker needs of the bundle: where to look and how to crop and scale. */
+export type PrepareSetup = Pick<BundleMetadata, 'backbone' | 'preprocessing'>;
+
+/** A batch ready for the forward pass: backbone inputs laid end to end, and where each came from. */
+export interface PreparedBatch {
+  input: Float32Array;
+  regions: CellRegion[];
+}
+
+/** Messages to a preparation worker. */
+export type ToPrepare = { id: number; images: PixelImage[] };
+
+/** Messages from it. */
+export type FromPrepare =
+  | { kind: 'ready' }
+  | { kind: 'failed'; error: WireError }
+  | { kind: 'done'; id: number; batch: PreparedBatch }
+  | { kind: 'error'; id: number; error: WireError };
+
+interface Task {
+  images: PixelImage[];
+  resolve: (batch: PreparedBatch) => void;
+  reject: (error: Error) => void;
+}
+
+interface PrepareWorker {
+  thread: Worker;
+  task?: Task;
+}
+
+/**
+ * Worker threads that locate the cell and write the backbone's input (the ~2-4 ms per image of
+ * plain JavaScript before a forward pass), so the thread that answers HTTP or decodes files is not
+ * the bottleneck. They never load onnxruntime-node: only OnnxHost's worker may hold sessions.
+ * Pixels are copied to a worker (sharp's buffers cannot be transferred, and callers keep theirs);
+ * the prepared input comes back transferred.
+ */
+export class PreparePool {
+  private readonly queue: Task[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  private constructor(private readonly workers: PrepareWorker[]) {
+    for (const worker of workers) this.listen(worker);
+  }
+
+  /**
+   * Starts `workers` threads for a bundle; resolves once each has loaded.
+   *
+   * @throws OptionError BAD_PREPARE_WORKERS for a count that is not a positive integer.
+   * @example
+   * const pool = await PreparePool.start(classifier.metadata, 1);
+   * const { input, regions } = await pool.prepare([await decodeImage('smear.jpeg')]);
+   */
+  static async start(setup: PrepareSetup, workers: number): Promise<PreparePool> {
+    if (!Number.isInteger(workers) || workers < 1) {
+      throw new OptionError('BAD_PREPARE_WORKERS', `prepareWorkers must be a positive integer; got ${workers}.`);
+    }
+    const workerData: PrepareSetup = { backbone: setup.backbone, preprocessing: setup.preprocessing };
+    const threads = Array.from({ length: workers }, () => new Worker(workerEntry(), { workerData }));
+    const ready = await Promise.allSettled(threads.map(whenReady));
+    const failure = ready.find((outcome) => outcome.status === 'rejected');
+    if (failure) {
+      await Promise.all(threads.map((thread) => thread.terminate()));
+      throw failure.reason;
+    }
+    // Idle, the workers must not keep the process alive.
+    for (const thread of threads) thread.unref();
+    return new PreparePool(threads.map((thread) => ({ thread })));
+  }
+
+  /** Worker threads still running; 0 once closed or after every worker crashed. */
+  get size(): number {
+    return this.closed ? 0 : this.workers.length;
+  }
+
+  /**
+   * Locates the cell in each image and writes their backbone inputs, in one worker.
+   *
+   * @throws ImageInputError as the same preparation on this thread would; BloodcellError
+   *   POOL_CLOSED after close, WORKER_FAILED when the worker crashed.
+   * @example
+   * const { input, regions } = await pool.prepare(images);
+   */
+  prepare(images: readonly PixelImage[]): Promise<PreparedBatch> {
+    if (this.size === 0) {
+      return Promise.reject(new BloodcellError('POOL_CLOSED', 'The preparation workers are closed.'));
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ images: [...images], resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  /**
+   * Stops the workers; batches still queued are refused with POOL_CLOSED.
+   *
+   * @example
+   * await pool.close();
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const task of this.queue.splice(0)) task.reject(new BloodcellError('POOL_CLOSED', 'The preparation workers closed.'));
+    await Promise.all(this.workers.map((worker) => worker.thread.terminate()));
+  }
+
+  private dispatch(): void {
+    for (const worker of this.workers) {
+      if (worker.task || this.queue.length === 0) continue;
+      const task = this.queue.shift()!;
+      worker.task = task;
+      worker.thread.ref();
+      const message: ToPrepare = { id: this.nextId++, images: task.images };
+      worker.thread.postMessage(message);
+    }
+  }
+
+  private listen(worker: PrepareWorker): void {
+    worker.thread.on('message', (message: FromPrepare) => {
+      const task = worker.task;
+      worker.task = undefined;
+      worker.thread.unref();
+      if (message.kind === 'done') task?.resolve(message.batch);
+      if (message.kind === 'error') task?.reject(fromWireError(message.error));
+      this.dispatch();
+    });
+    worker.thread.on('error', (error) => {
+      // TODO (issue 5): restart a crashed worker; the pool goes on with the others, and
+      // OnnxClassifier prepares on its own thread once none is left.
+      this.workers.splice(this.workers.indexOf(worker), 1);
+      worker.task?.reject(new BloodcellError('WORKER_FAILED', `A preparation worker crashed: ${error.message}`));
+      if (this.workers.length === 0) void this.close();
+      this.dispatch();
+    });
+  }
+}
+
+/** Resolves once a new worker has loaded, or rejects with why it could not. */
+function whenReady(thread: Worker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    thread.once('message', (message: FromPrepare) => {
+      thread.off('error', reject);
+      if (message.kind === 'ready') resolve();
+      else if (message.kind === 'failed') reject(fromWireError(message.error));
+    });
+    thread.once('error', reject);
+  });
+}
+
+/** The built worker script: beside this file in dist/, or in dist/ when running from src/ (tests). */
+function workerEntry(): URL {
+  const here = import.meta.url ?? pathToFileURL(__filename).href;
+  const candidates = [new URL('./prepare-worker.js', here), new URL('../../dist/prepare-worker.js', here)];
+  const found = candidates.find((url) => existsSync(url));
+  if (!found) {
+    throw new BloodcellError(
+      'WORKER_MISSING',
+      'The preparation worker (dist/prepare-worker.js) is missing: run `pnpm --filter @bloodcell/node build`.',
+    );
+  }
+  return found;
+}
