@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 
-import { type BundleMetadata, VERSION } from '@bloodcell/core';
+import { type BundleMetadata, type Classifier, VERSION } from '@bloodcell/core';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 
@@ -16,7 +16,10 @@ import { assetTable, bundleTable, serveTable } from './static/index.js';
 
 /** Request limits; each has a default sized for a 2-core machine. */
 export interface AppLimits extends Partial<ApiLimits> {
-  /** Inference jobs running at once (1: TF.js work is CPU-bound). */
+  /**
+   * Inference jobs running at once. Default 1 on TF.js (CPU-bound in this thread); 4 on the onnx
+   * engine, so concurrent requests share forward passes and decode while others run.
+   */
   maxConcurrent?: number;
   /** Requests allowed to wait for inference; beyond this the API answers 503. */
   maxWaiting?: number;
@@ -24,6 +27,11 @@ export interface AppLimits extends Partial<ApiLimits> {
 
 export interface AppOptions {
   classifier: CellClassifier;
+  /**
+   * The TF.js classifier for explain=1 when `classifier` cannot map its evidence (the onnx
+   * engine); called on the first such request. Without it, explain=1 needs `classifier` to be one.
+   */
+  explainer?: () => Promise<Classifier>;
   /** Defaults to the classifier's own metadata. */
   metadata?: BundleMetadata;
   /** The bundle folder, served at /model/ for privacy mode; without it privacy mode is off. */
@@ -52,6 +60,26 @@ export const DEFAULT_LIMITS: Required<AppLimits> = {
   maxWaiting: 8,
 };
 
+/** Requests the onnx engine runs at once: its coalescer merges them into one forward pass. */
+const ONNX_CONCURRENCY = 4;
+
+/**
+ * The limits a server uses for `classifier`: the defaults, with the number of inference jobs
+ * at once suited to its engine, then the caller's own.
+ *
+ * @example
+ * const limits = resolveLimits(await openClassifier(dir), { maxWaiting: 16 }); // maxConcurrent 4 on onnx
+ */
+export function resolveLimits(classifier: CellClassifier, limits: AppLimits = {}): Required<AppLimits> {
+  const engine = (classifier as { engine?: unknown }).engine;
+  const maxConcurrent = engine === 'onnx' ? ONNX_CONCURRENCY : DEFAULT_LIMITS.maxConcurrent;
+  return { ...DEFAULT_LIMITS, maxConcurrent, ...definedOnly(limits) };
+}
+
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
 /** Where `pnpm build` puts the page's scripts, styles and wasm files, beside the built server. */
 export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
@@ -69,7 +97,7 @@ const POST_ONLY_ROUTES = ['/api/v1/classify', '/api/v1/preview'];
 export function createApp(options: AppOptions): Hono {
   const { classifier } = options;
   const metadata = options.metadata ?? classifier.metadata;
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const limits = resolveLimits(classifier, options.limits);
   const log = options.log ?? stderrLog;
   const lifecycle = options.lifecycle ?? new Lifecycle();
   const queue = options.queue ?? new InferenceQueue(limits);
@@ -104,7 +132,15 @@ export function createApp(options: AppOptions): Hono {
 
   app.route(
     '/api/v1',
-    apiRoutes({ classifier, metadata, queue, previewQueue, limits, browserModel: options.modelDir ? '/model/' : null }),
+    apiRoutes({
+      classifier,
+      explainer: options.explainer,
+      metadata,
+      queue,
+      previewQueue,
+      limits,
+      browserModel: options.modelDir ? '/model/' : null,
+    }),
   );
 
   if (options.debug ?? debugEnabled()) {

@@ -1,21 +1,35 @@
 import type { AddressInfo } from 'node:net';
 
-import { type BackendName, loadClassifier, selectBackend } from '@bloodcell/node';
+import type { Classifier } from '@bloodcell/core';
+import { type BackendName, type InferenceEngine, loadClassifier, openClassifier } from '@bloodcell/node';
 import { type ServerType, serve } from '@hono/node-server';
 
-import { type AppOptions, DEFAULT_LIMITS, createApp } from './app.js';
+import { type AppOptions, createApp, resolveLimits } from './app.js';
 import { type CellClassifier, Lifecycle } from './lifecycle/index.js';
 import { InferenceQueue } from './queue/index.js';
 
-export interface StartServerOptions extends Omit<AppOptions, 'classifier' | 'queue' | 'lifecycle'> {
-  /** A loaded classifier; without one the bundle in `modelDir` is loaded. */
+export interface StartServerOptions extends Omit<AppOptions, 'classifier' | 'queue' | 'lifecycle' | 'explainer'> {
+  /**
+   * A loaded classifier, which stays the caller's to close; without one the bundle in `modelDir`
+   * is opened on `engine`, and closed with the server.
+   */
   classifier?: CellClassifier;
   /** 0 picks a free port. Default 8080. */
   port?: number;
   /** Default 127.0.0.1: only this machine can connect unless you choose otherwise. */
   host?: string;
-  /** TF.js backend for the server's inference (default: the fastest that loads). */
+  /**
+   * Engine for the bundle in `modelDir`: `onnx` (onnxruntime-node) or `tfjs`. Default: onnx when
+   * onnxruntime-node loads, else tfjs.
+   */
+  engine?: InferenceEngine;
+  /** TF.js backend for the tfjs engine, for loading the bundle and for explain=1 (default: the fastest that loads). */
   backend?: BackendName;
+  /**
+   * Threads that locate and crop for the onnx engine, so the thread answering HTTP is not the
+   * bottleneck (docs/decisions/0011). Default 2.
+   */
+  prepareWorkers?: number;
   /** How long shutdown waits for in-flight requests before closing connections. Default 30 s. */
   drainTimeoutMs?: number;
 }
@@ -23,12 +37,17 @@ export interface StartServerOptions extends Omit<AppOptions, 'classifier' | 'que
 export interface RunningServer {
   /** e.g. `http://127.0.0.1:8080` */
   url: string;
+  /** The engine the server opened `modelDir` on; undefined when it was given a classifier. */
+  engine?: InferenceEngine;
   lifecycle: Lifecycle;
   /** The inference queue, for monitoring (`queue.size`). */
   queue: InferenceQueue;
-  /** Refuses new work, lets in-flight requests finish, then stops listening. */
+  /** Refuses new work, lets in-flight requests finish, stops listening, then closes the model it opened. */
   close(): Promise<void>;
 }
+
+/** Preparation threads for the onnx engine: measured best on 2 cores (docs/decisions/0011). */
+const PREPARE_WORKERS = 2;
 
 /**
  * Loads the model (unless given one), creates the app, and listens.
@@ -39,29 +58,64 @@ export interface RunningServer {
  * process.once('SIGTERM', () => server.close().then(() => process.exit(0)));
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const classifier = options.classifier ?? (await loadModel(options));
+  const model = options.classifier ? { classifier: options.classifier, close: async () => {} } : await openModel(options);
+  const { classifier } = model;
   const lifecycle = new Lifecycle();
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const limits = resolveLimits(classifier, options.limits);
   const queue = new InferenceQueue(limits);
-  const app = createApp({ ...options, classifier, limits, queue, lifecycle });
-
-  const server = await listen(app.fetch, options.port ?? 8080, options.host ?? '127.0.0.1');
+  let server: ServerType;
+  try {
+    const app = createApp({ ...options, classifier, explainer: model.explainer, limits, queue, lifecycle });
+    server = await listen(app.fetch, options.port ?? 8080, options.host ?? '127.0.0.1');
+  } catch (error) {
+    await model.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
 
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host}:${address.port}`,
+    engine: model.engine,
     lifecycle,
     queue,
-    close: () => (closing ??= drainAndClose(server, lifecycle, queue, options.drainTimeoutMs ?? 30_000)),
+    close: () =>
+      (closing ??= drainAndClose(server, lifecycle, queue, options.drainTimeoutMs ?? 30_000).then(() => model.close())),
   };
 }
 
-async function loadModel(options: StartServerOptions): Promise<CellClassifier> {
-  if (!options.modelDir) throw new TypeError('startServer needs a classifier or a modelDir.');
-  await selectBackend(options.backend ? { prefer: options.backend } : {});
-  return loadClassifier(options.modelDir);
+/** A model the server opened itself, and so closes. */
+interface OpenedModel {
+  classifier: CellClassifier;
+  engine?: InferenceEngine;
+  /** A TF.js classifier for explain=1 when `classifier` cannot map its evidence, loaded on first use. */
+  explainer?: () => Promise<Classifier>;
+  close(): Promise<void>;
+}
+
+async function openModel(options: StartServerOptions): Promise<OpenedModel> {
+  const { modelDir, engine, backend } = options;
+  if (!modelDir) throw new TypeError('startServer needs a classifier or a modelDir.');
+  const opened = await openClassifier(modelDir, {
+    engine,
+    backend,
+    prepareWorkers: options.prepareWorkers ?? PREPARE_WORKERS,
+  });
+  // The activation map needs the TF.js model: the one in use, else loaded only if someone asks.
+  const inUse = opened.tfjsClassifier;
+  let explaining: Promise<Classifier> | undefined = inUse && Promise.resolve(inUse);
+  const explainer = () => {
+    explaining ??= loadClassifier(modelDir);
+    explaining.catch(() => (explaining = undefined));
+    return explaining;
+  };
+  const close = async () => {
+    await opened.close();
+    const loaded = await explaining?.catch(() => undefined);
+    if (loaded !== inUse) loaded?.dispose();
+  };
+  return { classifier: opened, engine: opened.engine, explainer, close };
 }
 
 function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {

@@ -1,4 +1,4 @@
-import type { ClassifyResult, PixelImage } from '@bloodcell/core';
+import type { Classifier, ClassifyResult, PixelImage } from '@bloodcell/core';
 import { decodeImage } from '@bloodcell/node';
 
 import type { CellClassifier } from '../lifecycle/index.js';
@@ -17,8 +17,11 @@ export interface ClassifyUploadsOptions {
   maxPixels: number;
   /** Images decoded and classified together; bounds the decoded pixels held at once. */
   batchSize: number;
-  /** Adds each result's activation map, at the cost of one more backbone pass per image. */
-  explain?: boolean;
+  /**
+   * A TF.js classifier that then classifies and adds each result's activation map, at the cost of
+   * one more backbone pass per image; without it `classifier` answers, without maps.
+   */
+  explainWith?: Promise<Classifier>;
 }
 
 /**
@@ -44,7 +47,7 @@ export async function classifyUploads(
 async function classifyBatch(
   classifier: CellClassifier,
   uploads: readonly Upload[],
-  { maxPixels, explain = false }: ClassifyUploadsOptions,
+  { maxPixels, explainWith }: ClassifyUploadsOptions,
 ): Promise<ImageOutcome[]> {
   const decoded = await Promise.all(
     uploads.map(async (upload): Promise<Decoded> => {
@@ -64,8 +67,8 @@ async function classifyBatch(
   // TODO (issue 5): inference runs on the main thread, so /healthz answers late during a long batch; a worker
   // thread would keep the probes prompt but needs the model loaded twice or moved off this thread.
   const images = decoded.flatMap((entry) => (entry.pixels ? [entry.pixels] : []));
-  const results: (ClassifyResult & { activation?: CellActivation })[] = explain
-    ? await explainImages(classifier, images)
+  const results: (ClassifyResult & { activation?: CellActivation })[] = explainWith
+    ? await explainImages(await explainWith, images)
     : images.length > 0
       ? await classifier.classifyBatch(images, { batchSize: images.length })
       : [];

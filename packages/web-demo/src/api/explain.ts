@@ -35,15 +35,10 @@ export type Explanation = ClassifyResult & { activation: CellActivation };
  * Classifies each image and maps where in its crop the model found evidence for the answer: one
  * extra backbone pass per image. Images run one at a time, as explainClassification takes one.
  *
- * @throws ApiError EXPLAIN_UNAVAILABLE when the classifier is a stand-in without a model.
  * @example
  * const [{ cellType, activation }] = await explainImages(classifier, [pixels]);
  */
-export async function explainImages(
-  classifier: CellClassifier,
-  images: readonly PixelImage[],
-): Promise<Explanation[]> {
-  const model = explainable(classifier);
+export async function explainImages(model: Classifier, images: readonly PixelImage[]): Promise<Explanation[]> {
   const explanations: Explanation[] = [];
   for (const image of images) {
     const { result, activation } = await explainClassification(model, image);
@@ -53,18 +48,29 @@ export async function explainImages(
 }
 
 /**
- * The classifier as one that can map its evidence, checked before any upload is read.
+ * What explains a classification: `classifier` itself when it is a TF.js Classifier, else
+ * `fallback` (the onnx engine's TF.js copy of the bundle). The returned function throws at once
+ * when there is neither, so a request is refused before its upload is read.
  *
- * @throws ApiError EXPLAIN_UNAVAILABLE when the classifier is a stand-in without a model.
  * @example
- * if (parseExplain(c.req.query('explain'))) explainable(classifier);
+ * const explainer = explainerFor(classifier, () => loadClassifier(modelDir));
+ * const model = await explainer(); // throws EXPLAIN_UNAVAILABLE for a stand-in without fallback
  */
-export function explainable(classifier: CellClassifier): Classifier {
+export function explainerFor(
+  classifier: CellClassifier,
+  fallback?: () => Promise<Classifier>,
+): () => Promise<Classifier> {
   // Duck-typed: a second copy of @bloodcell/core in node_modules would fail an instanceof check.
   const { extractor, head, classify } = classifier as Partial<Classifier>;
-  if (extractor && head && classify) return classifier as Classifier;
-  throw new ApiError(
-    'EXPLAIN_UNAVAILABLE',
-    'This server classifies with a model that cannot map its evidence: send the request without explain=1.',
-  );
+  if (extractor && head && classify) {
+    const model = Promise.resolve(classifier as Classifier);
+    return () => model;
+  }
+  if (fallback) return fallback;
+  return () => {
+    throw new ApiError(
+      'EXPLAIN_UNAVAILABLE',
+      'This server classifies with a model that cannot map its evidence: send the request without explain=1.',
+    );
+  };
 }

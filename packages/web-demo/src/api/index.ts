@@ -1,4 +1,4 @@
-import type { BundleMetadata } from '@bloodcell/core';
+import type { BundleMetadata, Classifier } from '@bloodcell/core';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 
@@ -9,7 +9,7 @@ import type { Admission, InferenceQueue } from '../queue/index.js';
 import { differential, isCellResult } from '../report/index.js';
 import { classifyUploads } from './classify.js';
 import { errorResponse } from './errors.js';
-import { explainable, parseExplain } from './explain.js';
+import { explainerFor, parseExplain } from './explain.js';
 import { type RequestLimits, modelSummary } from './model.js';
 import { readUploadsWithin } from './uploads.js';
 
@@ -22,6 +22,8 @@ export interface ApiLimits extends RequestLimits {
 
 export interface ApiOptions {
   classifier: CellClassifier;
+  /** The TF.js classifier for explain=1 when `classifier` cannot map its evidence. */
+  explainer?: () => Promise<Classifier>;
   metadata: BundleMetadata;
   /** Bounds inference: one batch at a time, a few requests waiting. */
   queue: InferenceQueue;
@@ -42,6 +44,7 @@ type ApiEnv = { Variables: { admission: Admission } };
  */
 export function apiRoutes(options: ApiOptions): Hono<ApiEnv> {
   const { classifier, limits } = options;
+  const explainer = explainerFor(classifier, options.explainer);
   const api = new Hono<ApiEnv>();
   api.use('*', async (c, next) => {
     await next();
@@ -61,12 +64,12 @@ export function apiRoutes(options: ApiOptions): Hono<ApiEnv> {
   });
 
   api.post('/classify', admit(options.queue), tooLarge, async (c) => {
-    const explain = parseExplain(c.req.query('explain'));
-    if (explain) explainable(classifier);
+    // Refused before any upload is read when nothing here can map evidence.
+    const explainWith = parseExplain(c.req.query('explain')) ? explainer() : undefined;
     const uploads = await readUploadsWithin(c, limits.maxFiles, limits.uploadTimeoutMs);
     const { maxPixels, batchSize } = limits;
     const outcomes = await c.var.admission.run(() =>
-      classifyUploads(classifier, uploads, { maxPixels, batchSize, explain }),
+      classifyUploads(classifier, uploads, { maxPixels, batchSize, explainWith }),
     );
 
     const [only] = outcomes;

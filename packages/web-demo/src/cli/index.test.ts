@@ -38,10 +38,24 @@ describe('runCli', () => {
     expect(await runCli(['--nope'], captureIo())).toBe(2);
   });
 
+  it('refuses an engine it does not have, from --engine or BLOODCELL_ENGINE, before loading anything', async () => {
+    const flag = captureIo();
+    expect(await runCli(['--engine', 'gpu', '--model', '/nonexistent/bundle'], flag)).toBe(2);
+    expect(flag.err).toContain('--engine must be one of onnx, tfjs; got "gpu".');
+    const env = captureIo({ BLOODCELL_ENGINE: 'cuda' });
+    expect(await runCli(['--model', '/nonexistent/bundle'], env)).toBe(2);
+    expect(env.err).toContain('got "cuda" (from BLOODCELL_ENGINE)');
+    // A valid engine gets as far as looking for the model.
+    const valid = captureIo({ BLOODCELL_ENGINE: 'tfjs' });
+    expect(await runCli(['--model', '/nonexistent/bundle'], valid)).toBe(2);
+    expect(valid.err).toContain('No model bundle at /nonexistent/bundle');
+  });
+
   it('prints help and version', async () => {
     const io = captureIo();
     expect(await runCli(['--help'], io)).toBe(0);
     expect(io.out).toContain('Usage: bloodcell-web-demo');
+    expect(io.out).toContain('--engine NAME    onnx or tfjs (default: $BLOODCELL_ENGINE');
     expect(await runCli(['-v'], io)).toBe(0);
   });
 });

@@ -1,11 +1,17 @@
 import { parseArgs } from 'node:util';
 
 import { BloodcellError, VERSION } from '@bloodcell/core';
-import { BACKEND_NAMES, type BackendName, resolveModelDir } from '@bloodcell/node';
+import {
+  BACKEND_NAMES,
+  type BackendName,
+  INFERENCE_ENGINES,
+  type InferenceEngine,
+  resolveModelDir,
+} from '@bloodcell/node';
 
 import { type RunningServer, startServer } from '../server.js';
 
-export const USAGE = `Usage: bloodcell-web-demo [--model DIR] [--port N] [--host H] [--backend NAME]
+export const USAGE = `Usage: bloodcell-web-demo [--model DIR] [--port N] [--host H] [--engine NAME] [--backend NAME]
 
 Serves the bloodcell upload page and JSON API (/api/v1/classify, /api/v1/model).
 
@@ -13,6 +19,8 @@ Options:
   --model DIR      model bundle folder (default: $BLOODCELL_MODEL, else ./artifacts/model)
   --port N         port to listen on (default: $PORT, else 8080; 0 picks a free one)
   --host H         address to listen on (default: $HOST, else 127.0.0.1, this machine only)
+  --engine NAME    ${INFERENCE_ENGINES.join(' or ')} (default: $BLOODCELL_ENGINE, else onnx when
+                   onnxruntime-node is installed, else tfjs); explain=1 always uses TF.js
   --backend NAME   TF.js backend: ${BACKEND_NAMES.join(', ')} (default: the fastest that loads)
   -h, --help       this text
   -v, --version    the version
@@ -42,6 +50,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | Runnin
         model: { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
+        engine: { type: 'string' },
         backend: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -57,6 +66,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | Runnin
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     return usageError(io, `--port must be an integer from 0 to 65535; got "${values.port ?? io.env.PORT}".`);
   }
+  const engine = (values.engine ?? (io.env.BLOODCELL_ENGINE || undefined)) as InferenceEngine | undefined;
+  if (engine !== undefined && !INFERENCE_ENGINES.includes(engine)) {
+    const from = values.engine === undefined ? ' (from BLOODCELL_ENGINE)' : '';
+    return usageError(io, `--engine must be one of ${INFERENCE_ENGINES.join(', ')}; got "${engine}"${from}.`);
+  }
   const backend = values.backend as BackendName | undefined;
   if (backend !== undefined && !BACKEND_NAMES.includes(backend)) {
     return usageError(io, `--backend must be one of ${BACKEND_NAMES.join(', ')}; got "${backend}".`);
@@ -64,8 +78,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | Runnin
 
   try {
     const modelDir = resolveModelDir(values.model, io.env);
-    const server = await startServer({ modelDir, port, host: values.host ?? io.env.HOST ?? '127.0.0.1', backend });
-    io.stderr(`bloodcell web demo: serving ${modelDir} at ${server.url}\n`);
+    const host = values.host ?? io.env.HOST ?? '127.0.0.1';
+    const server = await startServer({ modelDir, port, host, engine, backend });
+    io.stderr(`bloodcell web demo: serving ${modelDir} on ${server.engine} at ${server.url}\n`);
     return server;
   } catch (error) {
     if (!(error instanceof BloodcellError)) throw error;
