@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 
 import {
   CROP_REVISION,
@@ -6,6 +8,7 @@ import {
   FeatureExtractor,
   LOCALISER_VERSION,
   MOBILENET_V2_SPEC,
+  VGG16_SPEC,
   type BackboneSpec,
   type PreprocessingSpec,
   cutAtLayer,
@@ -13,6 +16,7 @@ import {
 import { type BackboneEngine, type BackboneRunner, fileSystemModelSource, openBackboneRunner } from '@bloodcell/node';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import { BASE_FILE, readBaseDescription } from '../base/index.js';
 import { FeatureCache, extractorId } from '../feature-cache/index.js';
 
 /** Where the base comes from and where its features are cached. */
@@ -40,18 +44,25 @@ export interface LoadedExtractor {
 }
 
 /**
- * Loads the MobileNetV2 base, cuts it at `out_relu`, opens it on the chosen engine, and opens the
- * feature cache that belongs to these exact weights and this preprocessing. Close `runner` when done.
+ * Loads the base, cuts it at its feature layer, opens it on the chosen engine, and opens the
+ * feature cache that belongs to these exact weights and this preprocessing. A folder written by
+ * the base stage names its backbone in `base.json` (MobileNetV2 or VGG16); any other folder is
+ * read as MobileNetV2, cut at `out_relu`. Close `runner` when done.
  *
  * @example
  * const { extractor, runner, cache } = await loadExtractor({ baseModelDir, cacheDir, fit: 'cell-crop' });
  */
 export async function loadExtractor(options: ExtractorOptions): Promise<LoadedExtractor> {
+  const described = existsSync(join(options.baseModelDir, BASE_FILE))
+    ? await readBaseDescription(options.baseModelDir)
+    : undefined;
+  const known = described?.name === 'vgg16' ? VGG16_SPEC : MOBILENET_V2_SPEC;
   const full = await tfl.loadLayersModel(fileSystemModelSource(options.baseModelDir));
-  const outputLayer = options.outputLayer ?? MOBILENET_V2_SPEC.outputLayer;
+  const outputLayer = options.outputLayer ?? described?.outputLayer ?? known.outputLayer;
   const backbone = cutAtLayer(full, outputLayer);
   const [, height, width, channels] = backbone.outputs[0]!.shape as number[];
-  const spec: BackboneSpec = { ...MOBILENET_V2_SPEC, outputLayer, featureShape: [height!, width!, channels!] };
+  const inputSize = backbone.inputs[0]!.shape[1] as number;
+  const spec: BackboneSpec = { ...known, inputSize, outputLayer, featureShape: [height!, width!, channels!] };
 
   const fit = options.fit ?? 'cell-crop';
   const preprocessing: PreprocessingSpec = {

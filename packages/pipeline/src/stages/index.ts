@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { BloodcellError, MOBILENET_V2_SPEC } from '@bloodcell/core';
 import { DEFAULT_MODEL_DIR } from '@bloodcell/node';
 
 import { buildBase, readBaseDescription } from '../base/index.js';
@@ -78,21 +77,15 @@ export function trainOptions(params: Params, context: StageContext): TrainOption
 }
 
 /**
- * Runs the train stage: checks that artifacts/base is a base the trainer can read, then trains.
+ * Runs the train stage: checks that artifacts/base holds a base (its base.json names the
+ * backbone the bundle will carry), then trains.
  *
  * @example
  * await runTrainStage(params, { root: '.', log: console.error });
  */
 export async function runTrainStage(params: Params, context: StageContext): Promise<void> {
   const base = await readBaseDescription(resolve(context.root, PIPELINE_PATHS.base));
-  if (base.name !== 'mobilenet_v2' || base.outputLayer !== MOBILENET_V2_SPEC.outputLayer) {
-    // TODO (issue 4): needs TrainOptions to take the base's spec (base.json) instead of assuming MobileNetV2.
-    throw new BloodcellError(
-      'BASE_NOT_TRAINABLE',
-      `artifacts/base is ${base.name} cut at ${base.outputLayer}; the trainer reads only mobilenet_v2 cut at ` +
-        `${MOBILENET_V2_SPEC.outputLayer} for now. Set base.name: mobilenet_v2 and base.layer: null.`,
-    );
-  }
+  context.log?.(`train: on ${base.name} cut at ${base.outputLayer}, ${base.inputSize}px input`);
   await trainBundle(trainOptions(params, context));
 }
 
