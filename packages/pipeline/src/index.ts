@@ -48,7 +48,8 @@ export {
   type StageOutput,
   type StageStatus,
 } from './runner/index.js';
-export { pathInput, removeLeftovers, valueInput } from './runner/inputs.js';
+export { isRunning, pathInput, removeLeftovers, valueInput } from './runner/inputs.js';
+export { PipelineBusyError, claimRun } from './run-guard/index.js';
 export { RetryExhaustedError, describeError, isTransientError, withRetry, type RetryOptions } from './retry/index.js';
 export { IMAGE_EXTENSIONS, findLabelledImages, isImageFile, type LabelledKey, type Layout } from './layout/index.js';
 export { localSource, openSource, type ImageSource, type OpenSourceOptions, type SourceFile } from './source/index.js';

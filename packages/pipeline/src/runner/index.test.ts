@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,7 @@ describe('repro on a two-stage pipeline', () => {
   let params: { double: { times: number }; sum: { plus: number } };
   let runs: string[];
   let failMidway: boolean;
+  let gate: Promise<void> | undefined;
 
   // double: input.txt -> out/double/value.txt (x * times); sum: out/double -> out/sum/value.txt (+ plus)
   const stages = (): StageDefinition[] => [
@@ -25,6 +27,7 @@ describe('repro on a two-stage pipeline', () => {
       deps: [pathInput(root, 'input.txt')],
       outs: [pathInput(root, 'out/double')],
       run: async () => {
+        await gate;
         runs.push('double');
         const x = Number(await readFile(join(root, 'input.txt'), 'utf8'));
         await replaceFolderAtomic(join(root, 'out/double'), (dir) =>
@@ -57,6 +60,7 @@ describe('repro on a two-stage pipeline', () => {
     params = { double: { times: 2 }, sum: { plus: 1 } };
     runs = [];
     failMidway = false;
+    gate = undefined;
     await writeFile(join(root, 'input.txt'), '5');
   });
 
@@ -148,6 +152,21 @@ describe('repro on a two-stage pipeline', () => {
     await run({ target: 'double' });
     expect(runs).toEqual(['double']);
     await expect(run({ target: 'nope' })).rejects.toThrow('No stage "nope"; the stages are double, sum.');
+  });
+
+  it('refuses a second run in the same folder while the first works, then runs again', async () => {
+    let open = () => {};
+    gate = new Promise((resolve) => (open = resolve));
+    const first = run();
+    while (!existsSync(`${lockFile}.running`)) await new Promise((resolve) => setTimeout(resolve, 1));
+    await expect(run()).rejects.toThrow(/Another run \(process \d+/);
+    open();
+    await first;
+    expect(runs).toEqual(['double', 'sum']);
+    expect(await run()).toEqual([
+      { stage: 'double', state: 'up-to-date', reasons: [] },
+      { stage: 'sum', state: 'up-to-date', reasons: [] },
+    ]);
   });
 });
 

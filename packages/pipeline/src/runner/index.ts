@@ -3,6 +3,7 @@ import { formatSeconds } from '@bloodcell/node';
 
 import { type CodeVersion, stableJson } from '../fingerprint/index.js';
 import { type PipelineLock, type StageRecord, readLock, writeLock } from '../lock/index.js';
+import { claimRun } from '../run-guard/index.js';
 import { removeLeftovers } from './inputs.js';
 
 /** Something a stage reads, by a name (a path relative to the root, or a URL) and a fingerprint. */
@@ -82,8 +83,10 @@ export async function pipelineStatus(
  * Runs the stages up to `target` in order, skipping each one whose inputs (files, params section,
  * code version) and outputs match its record in the lock file; records each success in the lock,
  * atomically. A stage that throws leaves its old outputs (stages write via temp + rename) and its
- * lock record untouched, so the next run resumes from it.
+ * lock record untouched, so the next run resumes from it. Only one run works in a folder at a
+ * time (`claimRun`).
  *
+ * @throws PipelineBusyError when another run holds the folder; StageFailedError when a stage fails.
  * @example
  * await repro(stages, { lockFile: 'pipeline.lock', code: await codeVersion(), log: console.error });
  */
@@ -91,9 +94,19 @@ export async function repro(
   stages: readonly StageDefinition[],
   options: RunnerOptions & { target?: string },
 ): Promise<StageStatus[]> {
+  const release = await claimRun(options.lockFile);
+  try {
+    return await runStages(stages, options);
+  } finally {
+    await release();
+  }
+}
+
+async function runStages(
+  stages: readonly StageDefinition[],
+  options: RunnerOptions & { target?: string },
+): Promise<StageStatus[]> {
   const log = options.log ?? (() => {});
-  // TODO (issue 4): nothing stops two repro runs in one folder at once; each output stays whole, but both
-  // do the work and the lock keeps whichever record was written last.
   await removeLeftovers(options.lockFile);
   let lock: PipelineLock = await readLock(options.lockFile);
   const statuses: StageStatus[] = [];

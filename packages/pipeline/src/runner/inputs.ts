@@ -68,7 +68,13 @@ export async function removeLeftovers(target: string): Promise<string[]> {
   return removed;
 }
 
-function isRunning(pid: number): boolean {
+/**
+ * Whether a process with this id is alive (on this machine).
+ *
+ * @example
+ * isRunning(process.pid); // true
+ */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
