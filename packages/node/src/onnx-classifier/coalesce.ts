@@ -37,12 +37,14 @@ export class BatchCoalescer {
   submit(input: Float32Array, count: number): Promise<ForwardRows> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ input, count, resolve, reject });
-      if (!this.busy) void this.drain();
+      if (this.busy) return;
+      this.busy = true;
+      // Started after the current microtasks, so batches submitted together share the first pass.
+      queueMicrotask(() => void this.drain());
     });
   }
 
   private async drain(): Promise<void> {
-    this.busy = true;
     while (this.waiting.length > 0) {
       const jobs = [this.waiting.shift()!];
       let total = jobs[0]!.count;

@@ -17,7 +17,7 @@ import { BatchCoalescer } from './coalesce.js';
 import { loadOnnxClassifier, writeBackboneInput } from './index.js';
 
 describe('BatchCoalescer', () => {
-  it('merges batches queued during a pass into the next one and splits the rows back', async () => {
+  it('merges batches submitted together, and those queued during a pass, and splits the rows back', async () => {
     const passes: number[][] = [];
     // A fake forward pass: each image is one float; its "probability" row is [v, -v], its pooled row [v].
     const coalescer = new BatchCoalescer(async (input, count) => {
@@ -26,15 +26,14 @@ describe('BatchCoalescer', () => {
       return { probabilities: Float32Array.from([...input].flatMap((v) => [v, -v])), pooled: input.slice(0, count) };
     }, 3);
 
-    const results = await Promise.all([
-      coalescer.submit(Float32Array.of(1), 1),
-      coalescer.submit(Float32Array.of(2, 3), 2),
-      coalescer.submit(Float32Array.of(4), 1),
-      coalescer.submit(Float32Array.of(5), 1),
-    ]);
-    expect(passes).toEqual([[1], [2, 3, 4], [5]]);
-    expect(results.map((rows) => [...rows.probabilities])).toEqual([[1, -1], [2, -2, 3, -3], [4, -4], [5, -5]]);
-    expect(results.map((rows) => [...rows.pooled])).toEqual([[1], [2, 3], [4], [5]]);
+    // Submitted in one turn: they share the first pass, as batches a preparation worker returns together do.
+    const together = [coalescer.submit(Float32Array.of(1), 1), coalescer.submit(Float32Array.of(2, 3), 2)];
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const during = [4, 5, 6, 7].map((v) => coalescer.submit(Float32Array.of(v), 1));
+    const results = await Promise.all([...together, ...during]);
+    expect(passes).toEqual([[1, 2, 3], [4, 5, 6], [7]]);
+    expect(results.map((rows) => [...rows.probabilities])).toEqual([[1, -1], [2, -2, 3, -3], [4, -4], [5, -5], [6, -6], [7, -7]]);
+    expect(results.map((rows) => [...rows.pooled])).toEqual([[1], [2, 3], [4], [5], [6], [7]]);
   });
 
   it('rejects every batch of a failed pass and goes on with the next', async () => {
@@ -45,7 +44,9 @@ describe('BatchCoalescer', () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       return { probabilities: input, pooled: input };
     }, 8);
-    const outcomes = await Promise.allSettled([1, 2, 3].map((v) => coalescer.submit(Float32Array.of(v), 1)));
+    const first = coalescer.submit(Float32Array.of(1), 1);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const outcomes = await Promise.allSettled([first, ...[2, 3].map((v) => coalescer.submit(Float32Array.of(v), 1))]);
     expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
     expect([...(await coalescer.submit(Float32Array.of(9), 1)).pooled]).toEqual([9]);
   });

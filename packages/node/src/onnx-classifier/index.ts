@@ -164,7 +164,9 @@ export class OnnxClassifier {
 
   private async run(input: Float32Array, count: number): Promise<ForwardRows> {
     const size = this.metadata.backbone.inputSize;
-    const outputs = await this.session.run(input, [count, size, size, 3]);
+    // The run transfers the whole buffer: a view on part of one (see PreparePool) is copied first.
+    const whole = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength ? input : input.slice();
+    const outputs = await this.session.run(whole, [count, size, size, 3]);
     return { probabilities: outputs[PROBABILITIES]!, pooled: outputs[POOLED]! };
   }
 

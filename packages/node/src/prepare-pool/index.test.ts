@@ -42,6 +42,24 @@ describe('PreparePool', () => {
     }
   });
 
+  it('sends batches that queued meanwhile to the next free worker together, each getting its own rows', async () => {
+    const batches = [[syntheticSmear(64, 48)], [syntheticSmear(48, 64)], [syntheticSmear(80, 60), syntheticSmear(40, 40)]];
+    const pool = await PreparePool.start(metadata, 1, 3);
+    try {
+      const prepared = await Promise.all(batches.map((images) => pool.prepare(images)));
+      // The first went alone; the next two queued behind it and travelled in one message.
+      expect(prepared[1]!.input.buffer).toBe(prepared[2]!.input.buffer);
+      expect(prepared[0]!.input.buffer).not.toBe(prepared[1]!.input.buffer);
+      for (const [i, images] of batches.entries()) {
+        const expected = await preparedHere(images);
+        expect(prepared[i]!.regions).toEqual(expected.regions);
+        expect(prepared[i]!.input).toEqual(expected.input);
+      }
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('rebuilds a bad image as the same ImageInputError, then goes on', async () => {
     const pool = await PreparePool.start(metadata, 1);
     try {

@@ -33,7 +33,8 @@ interface Task {
 
 interface PrepareWorker {
   thread: Worker;
-  task?: Task;
+  /** The batches it is preparing, in the order of their images in the message. */
+  tasks?: Task[];
 }
 
 /**
@@ -48,19 +49,23 @@ export class PreparePool {
   private nextId = 0;
   private closed = false;
 
-  private constructor(private readonly workers: PrepareWorker[]) {
+  private constructor(
+    private readonly workers: PrepareWorker[],
+    private readonly maxImages: number,
+  ) {
     for (const worker of workers) this.listen(worker);
   }
 
   /**
-   * Starts `workers` threads for a bundle; resolves once each has loaded.
+   * Starts `workers` threads for a bundle; resolves once each has loaded. Batches that queue
+   * while every worker is busy go to the next free one together, up to `maxImages` images.
    *
    * @throws OptionError BAD_PREPARE_WORKERS for a count that is not a positive integer.
    * @example
    * const pool = await PreparePool.start(classifier.metadata, 1);
    * const { input, regions } = await pool.prepare([await decodeImage('smear.jpeg')]);
    */
-  static async start(setup: PrepareSetup, workers: number): Promise<PreparePool> {
+  static async start(setup: PrepareSetup, workers: number, maxImages = 16): Promise<PreparePool> {
     if (!Number.isInteger(workers) || workers < 1) {
       throw new OptionError('BAD_PREPARE_WORKERS', `prepareWorkers must be a positive integer; got ${workers}.`);
     }
@@ -74,7 +79,7 @@ export class PreparePool {
     }
     // Idle, the workers must not keep the process alive.
     for (const thread of threads) thread.unref();
-    return new PreparePool(threads.map((thread) => ({ thread })));
+    return new PreparePool(threads.map((thread) => ({ thread })), maxImages);
   }
 
   /** Worker threads still running; 0 once closed or after every worker crashed. */
@@ -114,32 +119,54 @@ export class PreparePool {
 
   private dispatch(): void {
     for (const worker of this.workers) {
-      if (worker.task || this.queue.length === 0) continue;
-      const task = this.queue.shift()!;
-      worker.task = task;
+      if (worker.tasks || this.queue.length === 0) continue;
+      // One message for the batches that queued meanwhile: fewer thread hand-offs per image.
+      const tasks = [this.queue.shift()!];
+      let count = tasks[0]!.images.length;
+      while (this.queue.length > 0 && count + this.queue[0]!.images.length <= this.maxImages) {
+        count += this.queue[0]!.images.length;
+        tasks.push(this.queue.shift()!);
+      }
+      worker.tasks = tasks;
       worker.thread.ref();
-      const message: ToPrepare = { id: this.nextId++, images: task.images };
+      const message: ToPrepare = { id: this.nextId++, images: tasks.flatMap((task) => task.images) };
       worker.thread.postMessage(message);
     }
   }
 
   private listen(worker: PrepareWorker): void {
     worker.thread.on('message', (message: FromPrepare) => {
-      const task = worker.task;
-      worker.task = undefined;
+      const tasks = worker.tasks ?? [];
+      worker.tasks = undefined;
       worker.thread.unref();
-      if (message.kind === 'done') task?.resolve(message.batch);
-      if (message.kind === 'error') task?.reject(fromWireError(message.error));
+      if (message.kind === 'done') settle(tasks, message.batch);
+      if (message.kind === 'error') for (const task of tasks) task.reject(fromWireError(message.error));
       this.dispatch();
     });
     worker.thread.on('error', (error) => {
       // TODO (issue 5): restart a crashed worker; the pool goes on with the others, and
       // OnnxClassifier prepares on its own thread once none is left.
       this.workers.splice(this.workers.indexOf(worker), 1);
-      worker.task?.reject(new BloodcellError('WORKER_FAILED', `A preparation worker crashed: ${error.message}`));
+      const failure = new BloodcellError('WORKER_FAILED', `A preparation worker crashed: ${error.message}`);
+      for (const task of worker.tasks ?? []) task.reject(failure);
       if (this.workers.length === 0) void this.close();
       this.dispatch();
     });
+  }
+}
+
+/**
+ * Hands each batch its rows of a merged message. Views share one buffer, so whoever transfers
+ * one must copy it first (OnnxClassifier does); one batch alone gets the buffer itself.
+ */
+function settle(tasks: Task[], { input, regions }: PreparedBatch): void {
+  if (tasks.length === 1) return tasks[0]!.resolve({ input, regions });
+  const perImage = input.length / regions.length;
+  let first = 0;
+  for (const task of tasks) {
+    const end = first + task.images.length;
+    task.resolve({ input: input.subarray(first * perImage, end * perImage), regions: regions.slice(first, end) });
+    first = end;
   }
 }
 
