@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,6 +18,22 @@ describe('extractArchive', () => {
       'TRAIN/MONOCYTE',
       'TRAIN/MONOCYTE/a.jpeg',
     ]);
+  });
+
+  it('streams many compressed entries out intact, and refuses a truncated archive', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bloodcell-zip-'));
+    const entries = Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`TRAIN/LYMPHOCYTE/${i}.png`, Uint8Array.from({ length: 70_000 }, (_, k) => (k * (i + 3)) % 251)]),
+    );
+    const zip = zipSync(entries, { level: 6 });
+    await writeFile(join(dir, 'many.zip'), zip);
+    await extractArchive(join(dir, 'many.zip'), join(dir, 'out'));
+    for (const [name, bytes] of Object.entries(entries)) {
+      expect(Buffer.from(bytes).equals(await readFile(join(dir, 'out', name))), name).toBe(true);
+    }
+
+    await writeFile(join(dir, 'cut.zip'), zip.subarray(0, Math.floor(zip.length / 2)));
+    await expect(extractArchive(join(dir, 'cut.zip'), join(dir, 'out-cut'))).rejects.toThrow(/truncated|damaged/);
   });
 
   it('refuses entries that climb out of the folder, and unknown formats', async () => {

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import { BloodcellError } from '@bloodcell/core';
 import { replaceFolderAtomic } from '@bloodcell/node';
-import { unzipSync } from 'fflate';
+import { Unzip, UnzipInflate } from 'fflate';
 import * as tar from 'tar';
 
 import { hashFile } from '../fingerprint/index.js';
@@ -138,22 +138,66 @@ export async function extractArchive(archive: string, folder: string): Promise<v
     return;
   }
   if (magic[0] === 0x50 && magic[1] === 0x4b) {
-    // TODO (issue 4): stream entries (fflate's Unzip) for archives too large to hold in memory.
-    const entries = unzipSync(await readFile(archive), { filter: (entry) => isImageFile(entry.name) });
-    for (const [name, bytes] of Object.entries(entries)) {
-      const path = normalize(name);
-      if (path.startsWith('..') || path.startsWith('/') || /^[a-z]:/i.test(path)) {
-        throw new ArchiveError(
-          'UNSAFE_ARCHIVE',
-          `The archive ${archive} has an entry outside its folder: "${name}".`,
-        );
-      }
-      await mkdir(dirname(join(folder, path)), { recursive: true });
-      await writeFile(join(folder, path), bytes);
-    }
+    await extractZip(archive, folder);
     return;
   }
   throw new ArchiveError('UNKNOWN_ARCHIVE', `${archive} is neither a .zip nor a .tar.gz archive.`);
+}
+
+/** Streams a zip's image entries to disk: one entry in memory at a time, never the archive. */
+async function extractZip(archive: string, folder: string): Promise<void> {
+  let writes: Promise<void>[] = [];
+  let failure: unknown;
+  const unfinished = new Set<string>();
+  const unzip = new Unzip((entry) => {
+    if (!isImageFile(entry.name)) return;
+    const path = normalize(entry.name);
+    if (path.startsWith('..') || path.startsWith('/') || /^[a-z]:/i.test(path)) {
+      failure ??= new ArchiveError('UNSAFE_ARCHIVE', `The archive ${archive} has an entry outside its folder: "${entry.name}".`);
+      return;
+    }
+    const chunks: Uint8Array[] = [];
+    unfinished.add(entry.name);
+    entry.ondata = (error, data, final) => {
+      if (error) {
+        failure ??= new ArchiveError('BAD_ARCHIVE', `The archive ${archive} is damaged at "${entry.name}": ${error.message}`);
+        return;
+      }
+      chunks.push(data);
+      if (!final) return;
+      unfinished.delete(entry.name);
+      writes.push(writeEntry(join(folder, path), chunks));
+    };
+    entry.start();
+  });
+  unzip.register(UnzipInflate);
+
+  const push = (chunk: Uint8Array, final = false) => {
+    try {
+      unzip.push(chunk, final);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      failure ??= new ArchiveError('BAD_ARCHIVE', `The archive ${archive} is damaged or truncated (${why}).`, { cause: error });
+    }
+    if (failure) throw failure;
+  };
+
+  for await (const chunk of createReadStream(archive)) {
+    push(chunk as Buffer);
+    // Entries finished by this chunk are written before the next is read: memory stays bounded.
+    await Promise.all(writes);
+    writes = [];
+  }
+  push(new Uint8Array(0), true);
+  await Promise.all(writes);
+  if (unfinished.size > 0) {
+    throw new ArchiveError('BAD_ARCHIVE', `The archive ${archive} ends inside "${[...unfinished][0]}": it is truncated.`);
+  }
+}
+
+async function writeEntry(path: string, chunks: readonly Uint8Array[]): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, chunks);
 }
 
 async function fetchTo(url: string, path: string, idleTimeoutMs: number): Promise<string> {
