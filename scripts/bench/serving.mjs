@@ -19,7 +19,7 @@ const { values } = parseArgs({
     // Repeats of the whole comparison; with more than one, the median ratio of each is reported too.
     rounds: { type: 'string', default: '1' },
     // Servers to try on the onnx engine: preparation workers[:ONNX Runtime threads], comma-separated.
-    onnx: { type: 'string', default: '2' },
+    onnx: { type: 'string', default: '0,1' },
     model: { type: 'string', default: join(ROOT, 'artifacts', 'model') },
   },
 });

@@ -26,8 +26,8 @@ export interface StartServerOptions extends Omit<AppOptions, 'classifier' | 'que
   /** TF.js backend for the tfjs engine, for loading the bundle and for explain=1 (default: the fastest that loads). */
   backend?: BackendName;
   /**
-   * Threads that locate and crop for the onnx engine, so the thread answering HTTP is not the
-   * bottleneck (docs/decisions/0011). Default 2.
+   * Threads that locate and crop for the onnx engine, leaving the thread that answers HTTP only
+   * decoding and answering. Default 0: on 2 shared cores they did not pay (docs/decisions/0011).
    */
   prepareWorkers?: number;
   /** How long shutdown waits for in-flight requests before closing connections. Default 30 s. */
@@ -46,8 +46,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Preparation threads for the onnx engine: measured best on 2 cores (docs/decisions/0011). */
-const PREPARE_WORKERS = 2;
 
 /**
  * Loads the model (unless given one), creates the app, and listens.
@@ -100,7 +98,9 @@ async function openModel(options: StartServerOptions): Promise<OpenedModel> {
   const opened = await openClassifier(modelDir, {
     engine,
     backend,
-    prepareWorkers: options.prepareWorkers ?? PREPARE_WORKERS,
+    // TODO (issue 5): measured on 2 shared cores only, where preparation workers did not pay;
+    // on more cores they should lift the one-thread ceiling (0006), so measure before a default.
+    prepareWorkers: options.prepareWorkers ?? 0,
   });
   // The activation map needs the TF.js model: the one in use, else loaded only if someone asks.
   const inUse = opened.tfjsClassifier;

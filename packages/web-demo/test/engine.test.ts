@@ -23,7 +23,8 @@ describe.skipIf(SKIP !== '')(SKIP ? `${TITLE} (skipped: ${SKIP})` : TITLE, () =>
   beforeAll(async () => {
     let modelDir: string;
     ({ classifier: reference, modelDir } = await fixtureClassifier());
-    server = await startServer({ modelDir, engine: 'onnx', port: 0, log: false });
+    // With a preparation worker, the path that is not the default, so both are tested (api.test.ts has TF.js).
+    server = await startServer({ modelDir, engine: 'onnx', prepareWorkers: 1, port: 0, log: false });
     for (const cellType of CELL_TYPES) {
       files.push([basename(SAMPLE_IMAGES[cellType]), new Uint8Array(await readFile(SAMPLE_IMAGES[cellType]))]);
     }
@@ -48,7 +49,7 @@ describe.skipIf(SKIP !== '')(SKIP ? `${TITLE} (skipped: ${SKIP})` : TITLE, () =>
   it('runs on onnx and answers as the TF.js library does, to 1e-4', async () => {
     expect(server.engine).toBe('onnx');
     expect(server.queue.maxConcurrent).toBe(4);
-    // Concurrent single-image requests: merged forward passes and preparation workers.
+    // Concurrent single-image requests: merged preparation messages and forward passes.
     const results = (await Promise.all(files.map((_, i) => classify('', i)))).flat();
     const expected = await reference.classifyBatch(await Promise.all(files.map(([, bytes]) => decodeImage(bytes))));
     results.forEach((result, i) => {
