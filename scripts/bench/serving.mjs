@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `node scripts/bench/serving.mjs [--engines onnx,tfjs] [--amount N] [--tries N]`: only the web
-// demo against the CLI (measureServing), without the training and inference tables of
-// scripts/bench.mjs. Runs the built packages: `pnpm -r build` first. Table on stdout.
+// `node scripts/bench/serving.mjs [--engines onnx,tfjs] [--onnx 0,1] [--amount N] [--tries N]
+// [--rounds N]`: only the web demo against the CLI (measureServing), without the training and
+// inference tables of scripts/bench.mjs; --onnx lists the onnx servers to try, as preparation
+// workers[:ONNX Runtime threads]. Runs the built packages: `pnpm -r build` first. Rows on stdout.
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
