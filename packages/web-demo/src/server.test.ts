@@ -110,11 +110,15 @@ describe('startServer opening its own model', () => {
     expect(opened.closed).toBe(1);
   });
 
-  it('closes the model it opened when it cannot listen', async () => {
+  it('closes the model it opened when it cannot listen, after its warm-up, and says to pick a port', async () => {
     const first = await startServer({ modelDir, port: 0, log: false });
     const port = Number(new URL(first.url).port);
-    await expect(startServer({ modelDir, port, log: false })).rejects.toThrow(/EADDRINUSE/);
+    const lines: string[] = [];
+    await expect(startServer({ modelDir, port, log: (line) => lines.push(line) })).rejects.toThrow(
+      new RegExp(`Port ${port} on 127.0.0.1 is already in use: choose another with --port`),
+    );
     expect(opened.closed).toBe(1);
+    expect(lines.filter((line) => line.includes('warm-up failed'))).toEqual([]);
     await first.close();
   });
 });

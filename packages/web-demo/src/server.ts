@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 
-import type { Classifier } from '@bloodcell/core';
+import { type Classifier, OptionError } from '@bloodcell/core';
 import { type BackendName, type InferenceEngine, loadClassifier, openClassifier } from '@bloodcell/node';
 import { type ServerType, serve } from '@hono/node-server';
 
@@ -66,8 +66,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const app = createApp({ ...options, classifier, explainer: model.explainer, limits, queue, lifecycle });
     server = await listen(app.fetch, options.port ?? 8080, options.host ?? '127.0.0.1');
   } catch (error) {
+    // The warm-up already runs on the model: let it end before the model closes under it.
+    lifecycle.startDraining();
+    queue.close();
+    await queue.idle();
     await model.close();
-    throw error;
+    throw listenError(error, options.port ?? 8080, options.host ?? '127.0.0.1');
   }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -116,6 +120,21 @@ async function openModel(options: StartServerOptions): Promise<OpenedModel> {
     if (loaded !== inUse) loaded?.dispose();
   };
   return { classifier: opened, engine: opened.engine, explainer, close };
+}
+
+/** The errors a person can fix by choosing another port, said so; others as they are. */
+function listenError(error: unknown, port: number, host: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new OptionError('PORT_IN_USE', `Port ${port} on ${host} is already in use: choose another with --port (or PORT).`, { cause: error });
+  }
+  if (code === 'EACCES') {
+    return new OptionError('PORT_NOT_ALLOWED', `Listening on port ${port} needs privileges: choose a port above 1023 with --port.`, { cause: error });
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+    return new OptionError('BAD_HOST', `This machine has no address ${host} to listen on: check --host (or HOST).`, { cause: error });
+  }
+  return error;
 }
 
 function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {

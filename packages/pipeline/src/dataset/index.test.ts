@@ -26,6 +26,10 @@ beforeAll(async () => {
 afterAll(() => rm(work, { recursive: true, force: true }));
 
 describe('dataset', () => {
+  it('says what to do when the image folder does not exist', async () => {
+    await expect(listLabelledImages(join(work, 'nowhere'))).rejects.toThrow(/No image folder at .*nowhere.*--data.*repro ingest/);
+  });
+
   it('lists images under cell-type folders with labels and groups', async () => {
     const images = await listLabelledImages(join(work, 'data'), await readGroups(join(work, 'groups.csv')));
     expect(images.map((image) => [image.name, image.cellType, image.label, image.group])).toEqual([

@@ -70,7 +70,15 @@ export async function listLabelledImages(
   dataDir: string,
   groups: ReadonlyMap<string, GroupRecord> = new Map(),
 ): Promise<LabelledImage[]> {
-  const entries = await readdir(dataDir, { withFileTypes: true });
+  const entries = await readdir(dataDir, { withFileTypes: true }).catch((cause: NodeJS.ErrnoException) => {
+    if (cause.code !== 'ENOENT' && cause.code !== 'ENOTDIR') throw cause;
+    throw new BloodcellError(
+      'DATA_NOT_FOUND',
+      `No image folder at ${dataDir} (expected <CELL_TYPE>/<image> files). Pass another with --data, ` +
+        'or run `bloodcell-pipeline repro ingest` to fill artifacts/ingest.',
+      { cause },
+    );
+  });
   const classDirs = entries.filter((entry) => entry.isDirectory() && isCellType(entry.name));
   if (classDirs.length === 0) {
     throw new BloodcellError(

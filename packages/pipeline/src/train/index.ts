@@ -138,7 +138,7 @@ export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
   );
   const current = options.force ? undefined : await upToDateBundle(options.outDir, inputs);
   if (current) {
-    log(`${options.outDir} is up to date: same images, settings, base and code (force to retrain)`);
+    log(`${options.outDir} is up to date: same images, settings, base and code (--force retrains)`);
     return { metadata: current, upToDate: true, timings, history: [] };
   }
 
