@@ -64,8 +64,9 @@ async function classifyBatch(
     }),
   );
 
-  // TODO (issue 5): inference runs on the main thread, so /healthz answers late during a long batch; a worker
-  // thread would keep the probes prompt but needs the model loaded twice or moved off this thread.
+  // TODO (issue 5): on the tfjs engine (and for explain=1) the forward pass runs on this thread, so
+  // /healthz answers late during a long batch; the onnx engine runs it in a worker, and
+  // `prepareWorkers` moves locating and cropping off this thread too.
   const images = decoded.flatMap((entry) => (entry.pixels ? [entry.pixels] : []));
   const results: (ClassifyResult & { activation?: CellActivation })[] = explainWith
     ? await explainImages(await explainWith, images)
