@@ -10,6 +10,7 @@ export {
   type FeatureTable,
 } from './extract/index.js';
 export {
+  DEFAULT_EPOCHS,
   predictHead,
   trainHead,
   type EpochLog,

@@ -12,6 +12,9 @@ export interface LabelledFeatures {
   pooled?: boolean;
 }
 
+/** Most epochs of head training; early stopping usually ends it sooner. */
+export const DEFAULT_EPOCHS = 40;
+
 export interface HeadTrainingOptions {
   featureShape: readonly [number, number, number];
   kind?: HeadKind;
@@ -79,7 +82,7 @@ async function trainOnFeatures(
   options: HeadTrainingOptions,
 ): Promise<TrainedHead> {
   const { featureShape } = options;
-  const epochs = options.epochs ?? 40;
+  const epochs = options.epochs ?? DEFAULT_EPOCHS;
   const batchSize = options.batchSize ?? 64;
   const patience = options.patience ?? 5;
   const l2 = options.l2 ?? 1e-3;

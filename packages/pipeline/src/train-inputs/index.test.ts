@@ -17,8 +17,6 @@ describe('trainingInputs and upToDateBundle', () => {
 
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'bloodcell-inputs-'));
-    await mkdir(join(work, 'base'));
-    await writeFile(join(work, 'base', 'model.json'), '{"weights": 1}');
     images = [];
     for (const [i, cellType] of (['EOSINOPHIL', 'MONOCYTE'] as const).entries()) {
       const path = join(work, `${i}.jpeg`);
@@ -26,14 +24,14 @@ describe('trainingInputs and upToDateBundle', () => {
       images.push({ path, name: `${i}.jpeg`, cellType, label: i, group: `G${i}` });
     }
     settings = {
-      baseModelDir: join(work, 'base'), fit: 'cell-crop', head: 'pooled', views: ['mirror'],
-      validationShare: 0.2, seed: 7, learningRate: 1e-3, l2: 1e-2,
+      extractor: 'a1b2c3', fit: 'cell-crop', head: 'pooled', views: ['mirror'],
+      validationShare: 0.2, seed: 7, maxPerGroup: null, epochs: 40, learningRate: 1e-3, l2: 1e-2,
     };
   });
 
   afterAll(() => rm(work, { recursive: true, force: true }));
 
-  it('changes with any image byte, label, group, setting, base file or code, and only then', async () => {
+  it('changes with any image byte, label, group, setting, base or code, and only then', async () => {
     const before = await trainingInputs(images, settings, CODE);
     expect(await trainingInputs(images, { ...settings }, CODE)).toBe(before);
 
@@ -46,8 +44,7 @@ describe('trainingInputs and upToDateBundle', () => {
     ];
     await writeFile(images[1]!.path, 'image 1, edited');
     changed.push(await trainingInputs(images, settings, CODE));
-    await writeFile(join(work, 'base', 'model.json'), '{"weights": 2}');
-    changed.push(await trainingInputs(images, settings, CODE));
+    changed.push(await trainingInputs(images, { ...settings, extractor: 'a1b2c4' }, CODE));
     expect(new Set([before, ...changed]).size).toBe(changed.length + 1);
   });
 

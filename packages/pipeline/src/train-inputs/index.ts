@@ -6,25 +6,27 @@ import { MODEL_FILE, WEIGHTS_FILE, readBundleMetadata } from '@bloodcell/node';
 
 import type { LabelledImage } from '../dataset/index.js';
 import { sha256 } from '../feature-cache/index.js';
-import { type CodeVersion, codeVersion, hashFolder, hashValue } from '../fingerprint/index.js';
+import { type CodeVersion, codeVersion, hashValue } from '../fingerprint/index.js';
 
 /** Everything besides the images that decides what a training run writes. */
 export interface TrainingSettings {
-  baseModelDir: string;
+  /** The feature cache's id: the base's weight values, spec and preprocessing. */
+  extractor: string;
   fit: string;
   head: string;
   views: readonly string[];
   validationShare: number;
   seed: number;
-  maxPerGroup?: number;
-  epochs?: number;
+  maxPerGroup: number | null;
+  epochs: number;
   learningRate: number;
   l2: number;
 }
 
 /**
  * A fingerprint of one training run's inputs: the bytes, cell type and field group of every
- * image, the settings, the base model's files, and the code (pipeline build, core version,
+ * image, the settings, the base (its weight values, through the extractor id, not its files, so
+ * `pnpm train` and the pipeline's train stage agree), and the code (pipeline build, core version,
  * localiser and crop revisions). Two runs with the same fingerprint write the same bundle, so
  * the second can be skipped. Reads every image once (about a second for 10,000 smears).
  *
@@ -42,12 +44,10 @@ export async function trainingInputs(
     const hashes = await Promise.all(batch.map(async (image) => sha256(await readFile(image.path))));
     batch.forEach((image, i) => lines.push(`${hashes[i]} ${image.cellType} ${image.group}`));
   }
-  const { baseModelDir, ...rest } = settings;
 
   return hashValue({
     images: sha256(lines.join('\n')),
-    settings: rest,
-    base: await hashFolder(baseModelDir),
+    settings,
     code: { ...(await code), core: VERSION, localiser: LOCALISER_VERSION, crop: CROP_REVISION },
   });
 }

@@ -24,7 +24,7 @@ import { sha256 } from '../feature-cache/index.js';
 import { seededRandom, shuffleInPlace } from '../random/index.js';
 import { splitByGroup } from '../split/index.js';
 import { trainingInputs, upToDateBundle } from '../train-inputs/index.js';
-import { type EpochLog, trainHead } from '../train-head/index.js';
+import { DEFAULT_EPOCHS, type EpochLog, trainHead } from '../train-head/index.js';
 
 export interface TrainOptions {
   /** Folder of `<CELL_TYPE>/<image>` files. */
@@ -122,27 +122,29 @@ export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
   const learningRate = options.learningRate ?? HEAD_DEFAULTS[head].learningRate;
   const l2 = options.l2 ?? HEAD_DEFAULTS[head].l2;
 
+  const { extractor, runner, cache, model: base } = await timed('base', () => loadExtractor(options));
   const inputs = await timed('check', () =>
     trainingInputs(images, {
-      baseModelDir: options.baseModelDir,
+      extractor: cache.extractorId,
       fit: options.fit ?? 'cell-crop',
       head,
       views: views.map((view) => view.name),
       validationShare: options.validationShare ?? 0.2,
       seed,
-      maxPerGroup: options.maxPerGroup,
-      epochs: options.epochs,
+      maxPerGroup: options.maxPerGroup ?? null,
+      epochs: options.epochs ?? DEFAULT_EPOCHS,
       learningRate,
       l2,
     }),
   );
   const current = options.force ? undefined : await upToDateBundle(options.outDir, inputs);
   if (current) {
+    await runner.close();
+    base.dispose();
     log(`${options.outDir} is up to date: same images, settings, base and code (--force retrains)`);
     return { metadata: current, upToDate: true, timings, history: [] };
   }
 
-  const { extractor, runner, cache } = await timed('base', () => loadExtractor(options));
   const allPaths = [...split.train, ...split.validation].map((image) => image.path);
   const trainPaths = split.train.map((image) => image.path);
   const [table, ...viewTables] = (await timed('features', () =>
