@@ -117,6 +117,8 @@ export class OnnxClassifier {
       const prepared = await this.prepare(images.slice(start, start + batchSize));
       if (running) done.push(await running);
       running = this.forward(prepared);
+      // Awaited on the next turn; this only keeps a failure meanwhile from going unhandled.
+      running.catch(() => undefined);
     }
     if (running) done.push(await running);
     return done.flat();

@@ -103,6 +103,21 @@ describe('extractFeatureSets', () => {
     expect(Array.from(cached[2]!.features)).toEqual(Array.from(mirrored!.features));
   });
 
+  it("fails with the engine's error, not an unhandled one, when a pass fails during the next step", async () => {
+    const working = await openBackboneRunner(backbone, { engine: 'tfjs' });
+    const failing: BackboneRunner = {
+      ...working,
+      run: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        throw new Error('the engine stopped');
+      },
+    };
+    const cache = new FeatureCache(join(work, 'cache-failing'), 'test', 4 * 4 * 6);
+    await expect(extractFeatureSets([{ label: 'features', paths, cache }], { extractor, runner: failing }, { batchSize: 1 })).rejects.toThrow(
+      'the engine stopped',
+    );
+  });
+
   it('names the file it cannot decode', async () => {
     const broken = join(work, 'broken.jpeg');
     await writeFile(broken, 'not an image');

@@ -153,6 +153,8 @@ export async function extractFeatureSets(
     const prepared = await prepare(batch);
     await running;
     running = runAndCache(prepared).then(() => progress.tick(batch.length));
+    // Awaited above on the next turn; this only keeps a failure meanwhile from going unhandled.
+    running.catch(() => undefined);
   }
   await running;
   progress.done();
