@@ -1,6 +1,4 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import {
@@ -14,6 +12,7 @@ import {
 } from '@bloodcell/core';
 
 import type { BackendName } from '../backend/index.js';
+import { workerEntry } from '../worker-entry/index.js';
 import {
   type FromWorker,
   type ToWorker,
@@ -77,7 +76,8 @@ export class ClassifierPool {
     }
 
     const setup = { modelDir, backend: options.backend };
-    const threads = Array.from({ length: count }, () => new Worker(workerEntry(), { workerData: setup }));
+    const entry = workerEntry('classifier-worker.js', 'The classifier worker script');
+    const threads = Array.from({ length: count }, () => new Worker(entry, { workerData: setup }));
     const ready = await Promise.allSettled(threads.map(whenReady));
     const failure = ready.find((outcome) => outcome.status === 'rejected');
     if (failure) {
@@ -175,18 +175,4 @@ function whenReady(thread: Worker): Promise<BundleMetadata> {
     thread.once('message', onMessage);
     thread.once('error', reject);
   });
-}
-
-/** The built worker script: beside this file in dist/, or in dist/ when running from src/ (tests). */
-function workerEntry(): URL {
-  const here = import.meta.url ?? pathToFileURL(__filename).href;
-  const candidates = [new URL('./classifier-worker.js', here), new URL('../../dist/classifier-worker.js', here)];
-  const found = candidates.find((url) => existsSync(url));
-  if (!found) {
-    throw new BloodcellError(
-      'WORKER_MISSING',
-      'The classifier worker script (dist/classifier-worker.js) is missing: run `pnpm --filter @bloodcell/node build`.',
-    );
-  }
-  return found;
 }

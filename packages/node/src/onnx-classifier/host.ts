@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import { BloodcellError } from '@bloodcell/core';
 
 import { type WireError, fromWireError } from '../classifier-pool/protocol.js';
+import { workerEntry } from '../worker-entry/index.js';
 
 /** Messages to the ONNX Runtime worker. */
 export type ToHost =
@@ -84,7 +83,8 @@ export class OnnxHost {
 
   private static async start(): Promise<OnnxHost> {
     // ONNX Runtime's graph passes recurse deeply; a worker's default 4 MB stack is too small for them.
-    const worker = new Worker(workerEntry(), { resourceLimits: { stackSizeMb: 64 } });
+    const entry = workerEntry('onnx-worker.js', 'The ONNX Runtime worker');
+    const worker = new Worker(entry, { resourceLimits: { stackSizeMb: 64 } });
     const [message] = (await Promise.race([
       new Promise((resolve) => worker.once('message', (m) => resolve([m]))),
       new Promise((_, reject) => worker.once('error', reject)),
@@ -104,15 +104,4 @@ export class OnnxHost {
       this.worker.postMessage(message, transfer);
     });
   }
-}
-
-/** The built worker script: beside this file in dist/, or in dist/ when running from src/ (tests). */
-function workerEntry(): URL {
-  const here = import.meta.url ?? pathToFileURL(__filename).href;
-  const candidates = [new URL('./onnx-worker.js', here), new URL('../../dist/onnx-worker.js', here)];
-  const found = candidates.find((url) => existsSync(url));
-  if (!found) {
-    throw new BloodcellError('WORKER_MISSING', 'The ONNX Runtime worker (dist/onnx-worker.js) is missing: run `pnpm --filter @bloodcell/node build`.');
-  }
-  return found;
 }

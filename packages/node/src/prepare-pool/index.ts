@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import { BloodcellError, type BundleMetadata, type CellRegion, OptionError, type PixelImage } from '@bloodcell/core';
 
 import { type WireError, fromWireError } from '../classifier-pool/protocol.js';
+import { workerEntry } from '../worker-entry/index.js';
 
 /** What a preparation worker needs of the bundle: where to look and how to crop and scale. */
 export type PrepareSetup = Pick<BundleMetadata, 'backbone' | 'preprocessing'>;
@@ -70,7 +69,8 @@ export class PreparePool {
       throw new OptionError('BAD_PREPARE_WORKERS', `prepareWorkers must be a positive integer; got ${workers}.`);
     }
     const workerData: PrepareSetup = { backbone: setup.backbone, preprocessing: setup.preprocessing };
-    const threads = Array.from({ length: workers }, () => new Worker(workerEntry(), { workerData }));
+    const entry = workerEntry('prepare-worker.js', 'The preparation worker');
+    const threads = Array.from({ length: workers }, () => new Worker(entry, { workerData }));
     const ready = await Promise.allSettled(threads.map(whenReady));
     const failure = ready.find((outcome) => outcome.status === 'rejected');
     if (failure) {
@@ -180,18 +180,4 @@ function whenReady(thread: Worker): Promise<void> {
     });
     thread.once('error', reject);
   });
-}
-
-/** The built worker script: beside this file in dist/, or in dist/ when running from src/ (tests). */
-function workerEntry(): URL {
-  const here = import.meta.url ?? pathToFileURL(__filename).href;
-  const candidates = [new URL('./prepare-worker.js', here), new URL('../../dist/prepare-worker.js', here)];
-  const found = candidates.find((url) => existsSync(url));
-  if (!found) {
-    throw new BloodcellError(
-      'WORKER_MISSING',
-      'The preparation worker (dist/prepare-worker.js) is missing: run `pnpm --filter @bloodcell/node build`.',
-    );
-  }
-  return found;
 }

@@ -1,0 +1,26 @@
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+import { BloodcellError } from '@bloodcell/core';
+
+/**
+ * The built script of one of this package's worker threads (a tsup entry of its own): beside the
+ * bundle in dist/, or in dist/ when running from src/ (tests), which is as deep as every module.
+ *
+ * @throws BloodcellError WORKER_MISSING naming the script and the build command.
+ * @example
+ * const worker = new Worker(workerEntry('onnx-worker.js', 'The ONNX Runtime worker'));
+ */
+export function workerEntry(script: string, what: string): URL {
+  // The CommonJS build has no import.meta.url, but it has __filename.
+  const here = import.meta.url ?? pathToFileURL(__filename).href;
+  const candidates = [new URL(`./${script}`, here), new URL(`../../dist/${script}`, here)];
+  const found = candidates.find((url) => existsSync(url));
+  if (!found) {
+    throw new BloodcellError(
+      'WORKER_MISSING',
+      `${what} (dist/${script}) is missing: run \`pnpm --filter @bloodcell/node build\`.`,
+    );
+  }
+  return found;
+}
