@@ -12,7 +12,7 @@ import {
 } from '@bloodcell/core';
 
 import type { BackendName } from '../backend/index.js';
-import { workerEntry } from '../worker-entry/index.js';
+import { workerEntry, workerExecArgv } from '../worker-entry/index.js';
 import {
   type FromWorker,
   type ToWorker,
@@ -77,7 +77,8 @@ export class ClassifierPool {
 
     const setup = { modelDir, backend: options.backend };
     const entry = workerEntry('classifier-worker.js', 'The classifier worker script');
-    const threads = Array.from({ length: count }, () => new Worker(entry, { workerData: setup }));
+    const execArgv = workerExecArgv();
+    const threads = Array.from({ length: count }, () => new Worker(entry, { workerData: setup, execArgv }));
     const ready = await Promise.allSettled(threads.map(whenReady));
     const failure = ready.find((outcome) => outcome.status === 'rejected');
     if (failure) {

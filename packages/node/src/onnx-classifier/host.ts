@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { BloodcellError } from '@bloodcell/core';
 
 import { type WireError, fromWireError } from '../classifier-pool/protocol.js';
-import { workerEntry } from '../worker-entry/index.js';
+import { workerEntry, workerExecArgv } from '../worker-entry/index.js';
 
 /** Messages to the ONNX Runtime worker. */
 export type ToHost =
@@ -84,7 +84,8 @@ export class OnnxHost {
   private static async start(): Promise<OnnxHost> {
     // ONNX Runtime's graph passes recurse deeply; a worker's default 4 MB stack is too small for them.
     const entry = workerEntry('onnx-worker.js', 'The ONNX Runtime worker');
-    const worker = new Worker(entry, { resourceLimits: { stackSizeMb: 64 } });
+    const options = { resourceLimits: { stackSizeMb: 64 }, execArgv: workerExecArgv() };
+    const worker = new Worker(entry, options);
     const [message] = (await Promise.race([
       new Promise((resolve) => worker.once('message', (m) => resolve([m]))),
       new Promise((_, reject) => worker.once('error', reject)),

@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { BloodcellError, type BundleMetadata, type CellRegion, OptionError, type PixelImage } from '@bloodcell/core';
 
 import { type WireError, fromWireError } from '../classifier-pool/protocol.js';
-import { workerEntry } from '../worker-entry/index.js';
+import { workerEntry, workerExecArgv } from '../worker-entry/index.js';
 
 /** What a preparation worker needs of the bundle: where to look and how to crop and scale. */
 export type PrepareSetup = Pick<BundleMetadata, 'backbone' | 'preprocessing'>;
@@ -70,7 +70,8 @@ export class PreparePool {
     }
     const workerData: PrepareSetup = { backbone: setup.backbone, preprocessing: setup.preprocessing };
     const entry = workerEntry('prepare-worker.js', 'The preparation worker');
-    const threads = Array.from({ length: workers }, () => new Worker(entry, { workerData }));
+    const execArgv = workerExecArgv();
+    const threads = Array.from({ length: workers }, () => new Worker(entry, { workerData, execArgv }));
     const ready = await Promise.allSettled(threads.map(whenReady));
     const failure = ready.find((outcome) => outcome.status === 'rejected');
     if (failure) {

@@ -24,3 +24,20 @@ export function workerEntry(script: string, what: string): URL {
   }
   return found;
 }
+
+/**
+ * Node options for a worker thread: this process's, less `--input-type`, which only applies to
+ * code given on the command line (`node --input-type=module -e ...`) and makes a worker that
+ * loads a file fail to start.
+ *
+ * @example
+ * new Worker(entry, { execArgv: workerExecArgv() });
+ */
+export function workerExecArgv(execArgv: readonly string[] = process.execArgv): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    if (execArgv[i] === '--input-type') i += 1;
+    else if (!execArgv[i]!.startsWith('--input-type=')) kept.push(execArgv[i]!);
+  }
+  return kept;
+}
