@@ -48,6 +48,32 @@ describe('ClassifierPool', () => {
     await expect(pool.classifyBatch(images)).rejects.toMatchObject({ code: 'POOL_CLOSED' });
   });
 
+  it('replaces a worker that stops, failing only the batch it held, and fails running batches on close', async () => {
+    const pool = await ClassifierPool.start(bundle, { workers: 2, backend: 'cpu' });
+    type Inside = { workers: { task?: unknown; thread: { terminate(): Promise<number> } }[] };
+    const workers = () => (pool as unknown as Inside).workers;
+    const images = [syntheticSmear(40, 30), syntheticSmear(50, 40)];
+    try {
+      // Eight whole fields in one batch: far more work than stopping the worker takes.
+      const fields = Array.from({ length: 8 }, () => syntheticSmear(320, 240));
+      const held = pool.classifyBatch(fields, { batchSize: 8 });
+      held.catch(() => undefined);
+      while (!workers().some((worker) => worker.task)) await new Promise((resolve) => setImmediate(resolve));
+      await workers().find((worker) => worker.task)!.thread.terminate();
+      await expect(held).rejects.toMatchObject({ code: 'WORKER_FAILED', message: expect.stringMatching(/exited with code 1/) });
+
+      while (pool.size < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+      const results = await pool.classifyBatch(images, { batchSize: 1 });
+      expect(results).toHaveLength(2);
+
+      const running = pool.classifyBatch(images, { batchSize: 1 }).catch((error: unknown) => error);
+      await pool.close();
+      expect(await running).toMatchObject({ code: 'POOL_CLOSED' });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('refuses a bad worker count and reports a missing bundle as a BundleError', async () => {
     await expect(ClassifierPool.start(bundle, { workers: 0 })).rejects.toMatchObject({ code: 'BAD_WORKERS' });
     await expect(ClassifierPool.start(join(work, 'none'), { workers: 1, backend: 'cpu' })).rejects.toMatchObject({

@@ -39,7 +39,12 @@ interface Task {
 interface PoolWorker {
   thread: Worker;
   task?: Task;
+  /** Why it stopped, when an 'error' came before its 'exit'. */
+  failure?: string;
 }
+
+/** Replacement workers a pool starts over its life, per worker it began with: no crash loops. */
+const RESTARTS_PER_WORKER = 3;
 
 /**
  * Classifies with TF.js on several worker threads at once, each running the whole per-image path
@@ -52,11 +57,15 @@ export class ClassifierPool {
   private readonly queue: Task[] = [];
   private nextId = 0;
   private closed = false;
+  private restartsLeft: number;
+  private restarting = 0;
 
   private constructor(
     readonly metadata: BundleMetadata,
     private readonly workers: PoolWorker[],
+    private readonly spawn: () => Worker,
   ) {
+    this.restartsLeft = RESTARTS_PER_WORKER * workers.length;
     for (const worker of workers) this.listen(worker);
   }
 
@@ -78,7 +87,8 @@ export class ClassifierPool {
     const setup = { modelDir, backend: options.backend };
     const entry = workerEntry('classifier-worker.js', 'The classifier worker script');
     const execArgv = workerExecArgv();
-    const threads = Array.from({ length: count }, () => new Worker(entry, { workerData: setup, execArgv }));
+    const spawn = () => new Worker(entry, { workerData: setup, execArgv });
+    const threads = Array.from({ length: count }, spawn);
     const ready = await Promise.allSettled(threads.map(whenReady));
     const failure = ready.find((outcome) => outcome.status === 'rejected');
     if (failure) {
@@ -86,10 +96,10 @@ export class ClassifierPool {
       throw failure.reason;
     }
     const metadata = (ready[0] as PromiseFulfilledResult<BundleMetadata>).value;
-    return new ClassifierPool(metadata, threads.map((thread) => ({ thread })));
+    return new ClassifierPool(metadata, threads.map((thread) => ({ thread })), spawn);
   }
 
-  /** Number of worker threads. */
+  /** Number of worker threads running (a stopped one is replaced while restarts last). */
   get size(): number {
     return this.workers.length;
   }
@@ -119,18 +129,23 @@ export class ClassifierPool {
   }
 
   /**
-   * Stops the workers; batches still queued are refused with POOL_CLOSED.
+   * Stops the workers; batches still queued or running are refused with POOL_CLOSED.
    *
    * @example
    * await pool.close();
    */
   async close(): Promise<void> {
     this.closed = true;
-    for (const task of this.queue.splice(0)) task.reject(new BloodcellError('POOL_CLOSED', 'The classifier pool closed.'));
+    const running = this.workers.flatMap((worker) => (worker.task ? [worker.task] : []));
+    for (const task of [...this.queue.splice(0), ...running]) {
+      task.reject(new BloodcellError('POOL_CLOSED', 'The classifier pool closed.'));
+    }
     await Promise.all(this.workers.map((worker) => worker.thread.terminate()));
   }
 
   private submit(images: WireImage[], batchSize: number): Promise<ClassifyResult[]> {
+    // The pool may have closed while this call's images were being packed.
+    if (this.closed) return Promise.reject(new BloodcellError('POOL_CLOSED', 'The classifier pool closed.'));
     return new Promise((resolve, reject) => {
       this.queue.push({ images, batchSize, resolve, reject });
       this.dispatch();
@@ -155,13 +170,43 @@ export class ClassifierPool {
       if (message.kind === 'error') task?.reject(fromWireError(message.error));
       this.dispatch();
     });
-    worker.thread.on('error', (error) => {
-      // TODO (issue 5): restart a crashed worker; for now the pool goes on with the others.
-      this.workers.splice(this.workers.indexOf(worker), 1);
-      worker.task?.reject(new BloodcellError('WORKER_FAILED', `A classifier worker crashed: ${error.message}`));
-      if (this.workers.length === 0) void this.close();
-      this.dispatch();
-    });
+    worker.thread.on('error', (error) => (worker.failure = error.message));
+    // Every stop ends in 'exit' (a crash, running out of memory, process.exit in the worker).
+    worker.thread.on('exit', (code) => this.lost(worker, worker.failure ?? `it exited with code ${code}`));
+  }
+
+  /** Fails the batch a stopped worker held, then starts another in its place while restarts last. */
+  private lost(worker: PoolWorker, why: string): void {
+    if (this.closed) return;
+    this.workers.splice(this.workers.indexOf(worker), 1);
+    worker.task?.reject(new BloodcellError('WORKER_FAILED', `A classifier worker stopped (${why}); its batch failed.`));
+    worker.task = undefined;
+    if (this.restartsLeft > 0) {
+      this.restartsLeft -= 1;
+      void this.replace();
+    } else if (this.workers.length === 0) {
+      void this.close();
+    }
+    this.dispatch();
+  }
+
+  private async replace(): Promise<void> {
+    this.restarting += 1;
+    const thread = this.spawn();
+    const ready = await whenReady(thread).then(
+      () => true,
+      () => false,
+    );
+    this.restarting -= 1;
+    if (this.closed || !ready) {
+      await thread.terminate();
+      if (!this.closed && this.workers.length === 0 && this.restarting === 0) void this.close();
+      return;
+    }
+    const worker = { thread };
+    this.workers.push(worker);
+    this.listen(worker);
+    this.dispatch();
   }
 }
 

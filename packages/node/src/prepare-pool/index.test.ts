@@ -73,6 +73,31 @@ describe('PreparePool', () => {
     }
   });
 
+  it('replaces a worker that stops, failing only the batches it held; work waits for the new one', async () => {
+    const pool = await PreparePool.start(metadata, 1);
+    type Inside = { workers: { tasks?: unknown; thread: { terminate(): Promise<number> } }[] };
+    const workers = () => (pool as unknown as Inside).workers;
+    try {
+      // Sixteen whole fields in one batch: far more work than stopping the worker takes.
+      const held = pool.prepare(Array.from({ length: 16 }, () => syntheticSmear(320, 240)));
+      held.catch(() => undefined);
+      await workers()[0]!.thread.terminate();
+      await expect(held).rejects.toMatchObject({ code: 'WORKER_FAILED', message: expect.stringMatching(/exited with code 1/) });
+
+      // Asked at once, while the only worker is being replaced: it waits and is prepared.
+      const images = [syntheticSmear(64, 48)];
+      const prepared = await pool.prepare(images);
+      expect(prepared.input).toEqual((await preparedHere(images)).input);
+      expect(pool.size).toBe(1);
+
+      const running = pool.prepare(Array.from({ length: 16 }, () => syntheticSmear(320, 240))).catch((error: unknown) => error);
+      await pool.close();
+      expect(await running).toMatchObject({ code: 'POOL_CLOSED' });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('refuses a bad worker count, and work once closed', async () => {
     await expect(PreparePool.start(metadata, 0)).rejects.toMatchObject({ code: 'BAD_PREPARE_WORKERS' });
     const pool = await PreparePool.start(metadata, 1);

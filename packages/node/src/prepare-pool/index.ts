@@ -34,7 +34,12 @@ interface PrepareWorker {
   thread: Worker;
   /** The batches it is preparing, in the order of their images in the message. */
   tasks?: Task[];
+  /** Why it stopped, when an 'error' came before its 'exit'. */
+  failure?: string;
 }
+
+/** Replacement workers a pool starts over its life, per worker it began with: no crash loops. */
+const RESTARTS_PER_WORKER = 3;
 
 /**
  * Worker threads that locate the cell and write the backbone's input (the ~2-4 ms per image of
@@ -47,11 +52,15 @@ export class PreparePool {
   private readonly queue: Task[] = [];
   private nextId = 0;
   private closed = false;
+  private restartsLeft: number;
+  private restarting = 0;
 
   private constructor(
     private readonly workers: PrepareWorker[],
     private readonly maxImages: number,
+    private readonly spawn: () => Worker,
   ) {
+    this.restartsLeft = RESTARTS_PER_WORKER * workers.length;
     for (const worker of workers) this.listen(worker);
   }
 
@@ -71,7 +80,8 @@ export class PreparePool {
     const workerData: PrepareSetup = { backbone: setup.backbone, preprocessing: setup.preprocessing };
     const entry = workerEntry('prepare-worker.js', 'The preparation worker');
     const execArgv = workerExecArgv();
-    const threads = Array.from({ length: workers }, () => new Worker(entry, { workerData, execArgv }));
+    const spawn = () => new Worker(entry, { workerData, execArgv });
+    const threads = Array.from({ length: workers }, spawn);
     const ready = await Promise.allSettled(threads.map(whenReady));
     const failure = ready.find((outcome) => outcome.status === 'rejected');
     if (failure) {
@@ -80,10 +90,10 @@ export class PreparePool {
     }
     // Idle, the workers must not keep the process alive.
     for (const thread of threads) thread.unref();
-    return new PreparePool(threads.map((thread) => ({ thread })), maxImages);
+    return new PreparePool(threads.map((thread) => ({ thread })), maxImages, spawn);
   }
 
-  /** Worker threads still running; 0 once closed or after every worker crashed. */
+  /** Worker threads running; 0 once closed, and while every one stopped and is being replaced. */
   get size(): number {
     return this.closed ? 0 : this.workers.length;
   }
@@ -92,12 +102,13 @@ export class PreparePool {
    * Locates the cell in each image and writes their backbone inputs, in one worker.
    *
    * @throws ImageInputError as the same preparation on this thread would; BloodcellError
-   *   POOL_CLOSED after close, WORKER_FAILED when the worker crashed.
+   *   POOL_CLOSED after close, WORKER_FAILED when the worker stopped. While a stopped worker is
+   *   being replaced, batches wait for the new one.
    * @example
    * const { input, regions } = await pool.prepare(images);
    */
   prepare(images: readonly PixelImage[]): Promise<PreparedBatch> {
-    if (this.size === 0) {
+    if (this.closed) {
       return Promise.reject(new BloodcellError('POOL_CLOSED', 'The preparation workers are closed.'));
     }
     return new Promise((resolve, reject) => {
@@ -107,14 +118,17 @@ export class PreparePool {
   }
 
   /**
-   * Stops the workers; batches still queued are refused with POOL_CLOSED.
+   * Stops the workers; batches still queued or being prepared are refused with POOL_CLOSED.
    *
    * @example
    * await pool.close();
    */
   async close(): Promise<void> {
     this.closed = true;
-    for (const task of this.queue.splice(0)) task.reject(new BloodcellError('POOL_CLOSED', 'The preparation workers closed.'));
+    const running = this.workers.flatMap((worker) => worker.tasks ?? []);
+    for (const task of [...this.queue.splice(0), ...running]) {
+      task.reject(new BloodcellError('POOL_CLOSED', 'The preparation workers closed.'));
+    }
     await Promise.all(this.workers.map((worker) => worker.thread.terminate()));
   }
 
@@ -144,15 +158,49 @@ export class PreparePool {
       if (message.kind === 'error') for (const task of tasks) task.reject(fromWireError(message.error));
       this.dispatch();
     });
-    worker.thread.on('error', (error) => {
-      // TODO (issue 5): restart a crashed worker; the pool goes on with the others, and
-      // OnnxClassifier prepares on its own thread once none is left.
-      this.workers.splice(this.workers.indexOf(worker), 1);
-      const failure = new BloodcellError('WORKER_FAILED', `A preparation worker crashed: ${error.message}`);
-      for (const task of worker.tasks ?? []) task.reject(failure);
-      if (this.workers.length === 0) void this.close();
-      this.dispatch();
-    });
+    worker.thread.on('error', (error) => (worker.failure = error.message));
+    // Every stop ends in 'exit' (a crash, running out of memory, process.exit in the worker).
+    worker.thread.on('exit', (code) => this.lost(worker, worker.failure ?? `it exited with code ${code}`));
+  }
+
+  /**
+   * Fails the batches a stopped worker held, then starts another in its place while restarts
+   * last; OnnxClassifier prepares on its own thread while none is running.
+   */
+  private lost(worker: PrepareWorker, why: string): void {
+    if (this.closed) return;
+    this.workers.splice(this.workers.indexOf(worker), 1);
+    const failure = new BloodcellError('WORKER_FAILED', `A preparation worker stopped (${why}); its batches failed.`);
+    for (const task of worker.tasks ?? []) task.reject(failure);
+    worker.tasks = undefined;
+    if (this.restartsLeft > 0) {
+      this.restartsLeft -= 1;
+      void this.replace();
+    } else if (this.workers.length === 0) {
+      void this.close();
+    }
+    this.dispatch();
+  }
+
+  private async replace(): Promise<void> {
+    this.restarting += 1;
+    const thread = this.spawn();
+    const ready = await whenReady(thread).then(
+      () => true,
+      () => false,
+    );
+    this.restarting -= 1;
+    if (this.closed || !ready) {
+      await thread.terminate();
+      if (!this.closed && this.workers.length === 0 && this.restarting === 0) void this.close();
+      return;
+    }
+    // Idle, it must not keep the process alive.
+    thread.unref();
+    const worker = { thread };
+    this.workers.push(worker);
+    this.listen(worker);
+    this.dispatch();
   }
 }
 
