@@ -13,6 +13,7 @@ import {
 
 import type { BackendName } from '../backend/index.js';
 import { workerEntry, workerExecArgv } from '../worker-entry/index.js';
+import { WorkerRestarts } from '../worker-restarts/index.js';
 import {
   type FromWorker,
   type ToWorker,
@@ -43,8 +44,6 @@ interface PoolWorker {
   failure?: string;
 }
 
-/** Replacement workers a pool starts over its life, per worker it began with: no crash loops. */
-const RESTARTS_PER_WORKER = 3;
 
 /**
  * Classifies with TF.js on several worker threads at once, each running the whole per-image path
@@ -57,15 +56,12 @@ export class ClassifierPool {
   private readonly queue: Task[] = [];
   private nextId = 0;
   private closed = false;
-  private restartsLeft: number;
-  private restarting = 0;
 
   private constructor(
     readonly metadata: BundleMetadata,
     private readonly workers: PoolWorker[],
-    private readonly spawn: () => Worker,
+    private readonly restarts: WorkerRestarts,
   ) {
-    this.restartsLeft = RESTARTS_PER_WORKER * workers.length;
     for (const worker of workers) this.listen(worker);
   }
 
@@ -96,7 +92,8 @@ export class ClassifierPool {
       throw failure.reason;
     }
     const metadata = (ready[0] as PromiseFulfilledResult<BundleMetadata>).value;
-    return new ClassifierPool(metadata, threads.map((thread) => ({ thread })), spawn);
+    const restarts = new WorkerRestarts(count, spawn, whenReady);
+    return new ClassifierPool(metadata, threads.map((thread) => ({ thread })), restarts);
   }
 
   /** Number of worker threads running (a stopped one is replaced while restarts last). */
@@ -181,32 +178,20 @@ export class ClassifierPool {
     this.workers.splice(this.workers.indexOf(worker), 1);
     worker.task?.reject(new BloodcellError('WORKER_FAILED', `A classifier worker stopped (${why}); its batch failed.`));
     worker.task = undefined;
-    if (this.restartsLeft > 0) {
-      this.restartsLeft -= 1;
-      void this.replace();
-    } else if (this.workers.length === 0) {
-      void this.close();
-    }
-    this.dispatch();
+    void this.restarts.replace().then((thread) => this.adopt(thread));
   }
 
-  private async replace(): Promise<void> {
-    this.restarting += 1;
-    const thread = this.spawn();
-    const ready = await whenReady(thread).then(
-      () => true,
-      () => false,
-    );
-    this.restarting -= 1;
-    if (this.closed || !ready) {
-      await thread.terminate();
-      if (!this.closed && this.workers.length === 0 && this.restarting === 0) void this.close();
-      return;
+  private adopt(thread: Worker | undefined): void {
+    if (this.closed) {
+      void thread?.terminate();
+    } else if (thread) {
+      const worker = { thread };
+      this.workers.push(worker);
+      this.listen(worker);
+      this.dispatch();
+    } else if (this.workers.length === 0 && !this.restarts.replacing) {
+      void this.close();
     }
-    const worker = { thread };
-    this.workers.push(worker);
-    this.listen(worker);
-    this.dispatch();
   }
 }
 

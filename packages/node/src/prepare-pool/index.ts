@@ -4,6 +4,7 @@ import { BloodcellError, type BundleMetadata, type CellRegion, OptionError, type
 
 import { type WireError, fromWireError } from '../classifier-pool/protocol.js';
 import { workerEntry, workerExecArgv } from '../worker-entry/index.js';
+import { WorkerRestarts } from '../worker-restarts/index.js';
 
 /** What a preparation worker needs of the bundle: where to look and how to crop and scale. */
 export type PrepareSetup = Pick<BundleMetadata, 'backbone' | 'preprocessing'>;
@@ -38,8 +39,6 @@ interface PrepareWorker {
   failure?: string;
 }
 
-/** Replacement workers a pool starts over its life, per worker it began with: no crash loops. */
-const RESTARTS_PER_WORKER = 3;
 
 /**
  * Worker threads that locate the cell and write the backbone's input (the ~2-4 ms per image of
@@ -52,15 +51,12 @@ export class PreparePool {
   private readonly queue: Task[] = [];
   private nextId = 0;
   private closed = false;
-  private restartsLeft: number;
-  private restarting = 0;
 
   private constructor(
     private readonly workers: PrepareWorker[],
     private readonly maxImages: number,
-    private readonly spawn: () => Worker,
+    private readonly restarts: WorkerRestarts,
   ) {
-    this.restartsLeft = RESTARTS_PER_WORKER * workers.length;
     for (const worker of workers) this.listen(worker);
   }
 
@@ -90,7 +86,8 @@ export class PreparePool {
     }
     // Idle, the workers must not keep the process alive.
     for (const thread of threads) thread.unref();
-    return new PreparePool(threads.map((thread) => ({ thread })), maxImages, spawn);
+    const restarts = new WorkerRestarts(workers, spawn, whenReady);
+    return new PreparePool(threads.map((thread) => ({ thread })), maxImages, restarts);
   }
 
   /** Worker threads running; 0 once closed, and while every one stopped and is being replaced. */
@@ -173,34 +170,22 @@ export class PreparePool {
     const failure = new BloodcellError('WORKER_FAILED', `A preparation worker stopped (${why}); its batches failed.`);
     for (const task of worker.tasks ?? []) task.reject(failure);
     worker.tasks = undefined;
-    if (this.restartsLeft > 0) {
-      this.restartsLeft -= 1;
-      void this.replace();
-    } else if (this.workers.length === 0) {
-      void this.close();
-    }
-    this.dispatch();
+    void this.restarts.replace().then((thread) => this.adopt(thread));
   }
 
-  private async replace(): Promise<void> {
-    this.restarting += 1;
-    const thread = this.spawn();
-    const ready = await whenReady(thread).then(
-      () => true,
-      () => false,
-    );
-    this.restarting -= 1;
-    if (this.closed || !ready) {
-      await thread.terminate();
-      if (!this.closed && this.workers.length === 0 && this.restarting === 0) void this.close();
-      return;
+  private adopt(thread: Worker | undefined): void {
+    if (this.closed) {
+      void thread?.terminate();
+    } else if (thread) {
+      // Idle, it must not keep the process alive.
+      thread.unref();
+      const worker = { thread };
+      this.workers.push(worker);
+      this.listen(worker);
+      this.dispatch();
+    } else if (this.workers.length === 0 && !this.restarts.replacing) {
+      void this.close();
     }
-    // Idle, it must not keep the process alive.
-    thread.unref();
-    const worker = { thread };
-    this.workers.push(worker);
-    this.listen(worker);
-    this.dispatch();
   }
 }
 
