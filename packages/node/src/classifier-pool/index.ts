@@ -44,7 +44,6 @@ interface PoolWorker {
   failure?: string;
 }
 
-
 /**
  * Classifies with TF.js on several worker threads at once, each running the whole per-image path
  * (locate, crop, forward pass) on its own model copy: TF.js's wasm backend is single-threaded

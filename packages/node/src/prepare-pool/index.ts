@@ -39,7 +39,6 @@ interface PrepareWorker {
   failure?: string;
 }
 
-
 /**
  * Worker threads that locate the cell and write the backbone's input (the ~2-4 ms per image of
  * plain JavaScript before a forward pass), so the thread that answers HTTP or decodes files is not
