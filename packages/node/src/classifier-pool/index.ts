@@ -13,7 +13,7 @@ import {
 
 import type { BackendName } from '../backend/index.js';
 import { workerEntry, workerExecArgv } from '../worker-entry/index.js';
-import { WorkerRestarts } from '../worker-restarts/index.js';
+import { WorkerRestarts, watchStop } from '../worker-restarts/index.js';
 import {
   type FromWorker,
   type ToWorker,
@@ -40,8 +40,6 @@ interface Task {
 interface PoolWorker {
   thread: Worker;
   task?: Task;
-  /** Why it stopped, when an 'error' came before its 'exit'. */
-  failure?: string;
 }
 
 /**
@@ -166,9 +164,7 @@ export class ClassifierPool {
       if (message.kind === 'error') task?.reject(fromWireError(message.error));
       this.dispatch();
     });
-    worker.thread.on('error', (error) => (worker.failure = error.message));
-    // Every stop ends in 'exit' (a crash, running out of memory, process.exit in the worker).
-    worker.thread.on('exit', (code) => this.lost(worker, worker.failure ?? `it exited with code ${code}`));
+    watchStop(worker.thread, (why) => this.lost(worker, why));
   }
 
   /** Fails the batch a stopped worker held, then starts another in its place while restarts last. */

@@ -4,7 +4,7 @@ import { BloodcellError, type BundleMetadata, type CellRegion, OptionError, type
 
 import { type WireError, fromWireError } from '../classifier-pool/protocol.js';
 import { workerEntry, workerExecArgv } from '../worker-entry/index.js';
-import { WorkerRestarts } from '../worker-restarts/index.js';
+import { WorkerRestarts, watchStop } from '../worker-restarts/index.js';
 
 /** What a preparation worker needs of the bundle: where to look and how to crop and scale. */
 export type PrepareSetup = Pick<BundleMetadata, 'backbone' | 'preprocessing'>;
@@ -35,8 +35,6 @@ interface PrepareWorker {
   thread: Worker;
   /** The batches it is preparing, in the order of their images in the message. */
   tasks?: Task[];
-  /** Why it stopped, when an 'error' came before its 'exit'. */
-  failure?: string;
 }
 
 /**
@@ -154,9 +152,7 @@ export class PreparePool {
       if (message.kind === 'error') for (const task of tasks) task.reject(fromWireError(message.error));
       this.dispatch();
     });
-    worker.thread.on('error', (error) => (worker.failure = error.message));
-    // Every stop ends in 'exit' (a crash, running out of memory, process.exit in the worker).
-    worker.thread.on('exit', (code) => this.lost(worker, worker.failure ?? `it exited with code ${code}`));
+    watchStop(worker.thread, (why) => this.lost(worker, why));
   }
 
   /**

@@ -1,8 +1,8 @@
-import type { Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 
 import { describe, expect, it } from 'vitest';
 
-import { RESTARTS_PER_WORKER, WorkerRestarts } from './index.js';
+import { RESTARTS_PER_WORKER, WorkerRestarts, watchStop } from './index.js';
 
 /** Stand-ins for threads: only `terminate` is called on them. */
 function fakeThreads() {
@@ -36,5 +36,17 @@ describe('WorkerRestarts', () => {
     expect(await replacing).toBeUndefined();
     expect(restarts.replacing).toBe(false);
     expect(started[0]!.terminated).toBe(true);
+  });
+
+  it('reports a stop once, with the error that caused it, else the exit code', async () => {
+    const stopped = (code: string) =>
+      new Promise<string[]>((resolve) => {
+        const whys: string[] = [];
+        const thread = new Worker(code, { eval: true });
+        watchStop(thread, (why) => whys.push(why));
+        thread.once('exit', () => setImmediate(() => resolve(whys)));
+      });
+    expect(await stopped('throw new Error("the bundle is gone")')).toEqual(['the bundle is gone']);
+    expect(await stopped('process.exit(3)')).toEqual(['it exited with code 3']);
   });
 });

@@ -4,6 +4,19 @@ import type { Worker } from 'node:worker_threads';
 export const RESTARTS_PER_WORKER = 3;
 
 /**
+ * Calls `onStop` once when a worker thread stops, however it stops: every stop ends in 'exit' (a
+ * crash, running out of memory, process.exit in the worker), and an 'error' before it says why.
+ *
+ * @example
+ * watchStop(worker.thread, (why) => pool.lost(worker, why));
+ */
+export function watchStop(thread: Worker, onStop: (why: string) => void): void {
+  let failure: string | undefined;
+  thread.on('error', (error) => (failure = error.message));
+  thread.on('exit', (code) => onStop(failure ?? `it exited with code ${code}`));
+}
+
+/**
  * Starts replacements for the stopped worker threads of a pool, a bounded number of times, so a
  * worker that keeps crashing on start-up cannot loop for ever.
  */
