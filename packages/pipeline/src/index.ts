@@ -19,7 +19,7 @@ export {
   type TrainedHead,
 } from './train-head/index.js';
 export { DEFAULT_TRAINING_VIEWS, HEAD_DEFAULTS, trainBundle, withViewRows, type TrainOptions, type TrainResult } from './train/index.js';
-export { trainingInputs, upToDateBundle, type TrainingSettings } from './train-inputs/index.js';
+export { hashImageFiles, trainingInputs, upToDateBundle, type TrainingSettings } from './train-inputs/index.js';
 export { loadExtractor, type ExtractorOptions, type LoadedExtractor } from './base-extractor/index.js';
 export { seededRandom, shuffleInPlace } from './random/index.js';
 export { crossValidate, type CrossValidateOptions, type CrossValidationResult } from './cross-validate/index.js';

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -115,6 +115,28 @@ describe('extractFeatureSets', () => {
     const cache = new FeatureCache(join(work, 'cache-failing'), 'test', 4 * 4 * 6);
     await expect(extractFeatureSets([{ label: 'features', paths, cache }], { extractor, runner: failing }, { batchSize: 1 })).rejects.toThrow(
       'the engine stopped',
+    );
+  });
+
+  it('takes known hashes instead of reading cached files again, and refuses a file changed since', async () => {
+    const cache = new FeatureCache(join(work, 'cache-known'), 'test', 4 * 4 * 6);
+    const runner = await openBackboneRunner(backbone, { engine: 'tfjs' });
+    const first = await extractFeatureSets([{ label: 'features', paths, cache }], { extractor, runner });
+    const hashes = new Map(paths.map((path, i) => [path, first[0]!.hashes[i]!]));
+
+    // Every row cached: the files are not read, so even a vanished one does not matter.
+    const moved = join(work, 'moved.png');
+    await writeFile(moved, await readFile(paths[0]!));
+    await rm(moved);
+    const known = new Map([...hashes, [moved, hashes.get(paths[0]!)!]]);
+    const again = await extractFeatureSets([{ label: 'features', paths: [moved, ...paths.slice(1)], cache }], { extractor, runner }, { hashes: known });
+    expect(again[0]!.cached).toBe(3);
+
+    // A row to compute: the file is read, and must still hash as the caller said.
+    const fresh = new FeatureCache(join(work, 'cache-known-2'), 'test', 4 * 4 * 6);
+    const wrong = new Map([[paths[0]!, 'f'.repeat(64)]]);
+    await expect(extractFeatureSets([{ label: 'features', paths: [paths[0]!], cache: fresh }], { extractor, runner }, { hashes: wrong })).rejects.toThrow(
+      /smear-0\.png changed while training read it/,
     );
   });
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 
-import { type CropView, type FeatureExtractor, ImageInputError, poolFeatures } from '@bloodcell/core';
+import { BloodcellError, type CropView, type FeatureExtractor, ImageInputError, poolFeatures } from '@bloodcell/core';
 import { type BackboneRunner, type DecodedImage, decodeImage, progressBar, writeBackboneInput } from '@bloodcell/node';
 
 import { type FeatureCache, sha256 } from '../feature-cache/index.js';
@@ -45,6 +45,11 @@ export interface ExtractOptions {
   progress?: boolean;
   /** The progress bar's name. */
   label?: string;
+  /**
+   * sha256 of files already hashed, by path: a file whose rows are all cached is then not read
+   * again. A file read for a missing row must still match, or the extraction stops.
+   */
+  hashes?: ReadonlyMap<string, string>;
 }
 
 /** Where one backbone row goes once computed. */
@@ -102,10 +107,14 @@ export async function extractFeatureSets(
   };
 
   const prepare = async (batch: readonly string[]): Promise<PreparedStep> => {
-    const bytes = await Promise.all(batch.map((path) => readFile(path)));
+    const read = new Map<number, Promise<Buffer>>();
+    const bytesOf = (i: number) => read.get(i) ?? read.set(i, readFile(batch[i]!)).get(i)!;
+    const hashes = await Promise.all(
+      batch.map(async (path, i) => options.hashes?.get(path) ?? sha256(await bytesOf(i))),
+    );
     const misses: { image: number; target: RowTarget }[] = [];
     for (const [i, path] of batch.entries()) {
-      const hash = sha256(bytes[i]!);
+      const hash = hashes[i]!;
       for (const { set, row } of wanted.get(path)!) {
         tables[set]!.hashes[row] = hash;
         const hit = await caches[set]!.get(hash);
@@ -120,7 +129,15 @@ export async function extractFeatureSets(
 
     const input = new Float32Array(misses.length * inputLength);
     const needed = [...new Set(misses.map((miss) => miss.image))];
-    const decoded = new Map(await Promise.all(needed.map(async (i) => [i, await decodeFile(bytes[i]!, batch[i]!)] as const)));
+    const decodeAt = async (i: number) => {
+      const bytes = await bytesOf(i);
+      // Hashed earlier by the caller: the bytes must still be those its cache rows are filed under.
+      if (options.hashes?.has(batch[i]!) && sha256(bytes) !== hashes[i]) {
+        throw new BloodcellError('IMAGE_CHANGED', `${batch[i]} changed while training read it; run again.`);
+      }
+      return decodeFile(bytes, batch[i]!);
+    };
+    const decoded = new Map(await Promise.all(needed.map(async (i) => [i, await decodeAt(i)] as const)));
     const regions = new Map(
       await Promise.all(needed.map(async (i) => [i, await base.extractor.locate(decoded.get(i)!)] as const)),
     );

@@ -32,19 +32,19 @@ describe('trainingInputs and upToDateBundle', () => {
   afterAll(() => rm(work, { recursive: true, force: true }));
 
   it('changes with any image byte, label, group, setting, base or code, and only then', async () => {
-    const before = await trainingInputs(images, settings, CODE);
-    expect(await trainingInputs(images, { ...settings }, CODE)).toBe(before);
+    const before = await trainingInputs(images, settings, { code: CODE });
+    expect(await trainingInputs(images, { ...settings }, { code: CODE })).toBe(before);
 
     const changed = [
-      await trainingInputs([{ ...images[0]!, cellType: 'LYMPHOCYTE' }, images[1]!], settings, CODE),
-      await trainingInputs([{ ...images[0]!, group: 'G9' }, images[1]!], settings, CODE),
-      await trainingInputs(images, { ...settings, views: [] }, CODE),
-      await trainingInputs(images, { ...settings, seed: 8 }, CODE),
-      await trainingInputs(images, settings, Promise.resolve({ version: '0.0.1', sha256: 'c'.repeat(64) })),
+      await trainingInputs([{ ...images[0]!, cellType: 'LYMPHOCYTE' }, images[1]!], settings, { code: CODE }),
+      await trainingInputs([{ ...images[0]!, group: 'G9' }, images[1]!], settings, { code: CODE }),
+      await trainingInputs(images, { ...settings, views: [] }, { code: CODE }),
+      await trainingInputs(images, { ...settings, seed: 8 }, { code: CODE }),
+      await trainingInputs(images, settings, { code: Promise.resolve({ version: '0.0.1', sha256: 'c'.repeat(64) }) }),
     ];
     await writeFile(images[1]!.path, 'image 1, edited');
-    changed.push(await trainingInputs(images, settings, CODE));
-    changed.push(await trainingInputs(images, { ...settings, extractor: 'a1b2c4' }, CODE));
+    changed.push(await trainingInputs(images, settings, { code: CODE }));
+    changed.push(await trainingInputs(images, { ...settings, extractor: 'a1b2c4' }, { code: CODE }));
     expect(new Set([before, ...changed]).size).toBe(changed.length + 1);
   });
 

@@ -28,28 +28,42 @@ export interface TrainingSettings {
  * image, the settings, the base (its weight values, through the extractor id, not its files, so
  * `pnpm train` and the pipeline's train stage agree), and the code (pipeline build, core version,
  * localiser and crop revisions). Two runs with the same fingerprint write the same bundle, so
- * the second can be skipped. Reads every image once (about a second for 10,000 smears).
+ * the second can be skipped. Reads every image once (about a second for 10,000 smears) unless
+ * `hashes` already holds their sha256.
  *
  * @example
- * const inputs = await trainingInputs(images, settings);
+ * const inputs = await trainingInputs(images, settings, { hashes: await hashImageFiles(paths) });
  */
 export async function trainingInputs(
   images: readonly LabelledImage[],
   settings: TrainingSettings,
-  code: Promise<CodeVersion> = codeVersion(),
+  known: { code?: Promise<CodeVersion>; hashes?: ReadonlyMap<string, string> } = {},
 ): Promise<string> {
-  const lines: string[] = [];
-  for (let start = 0; start < images.length; start += 64) {
-    const batch = images.slice(start, start + 64);
-    const hashes = await Promise.all(batch.map(async (image) => sha256(await readFile(image.path))));
-    batch.forEach((image, i) => lines.push(`${hashes[i]} ${image.cellType} ${image.group}`));
-  }
+  const hashes = known.hashes ?? (await hashImageFiles(images.map((image) => image.path)));
+  const lines = images.map((image) => `${hashes.get(image.path)} ${image.cellType} ${image.group}`);
+  const code = await (known.code ?? codeVersion());
 
   return hashValue({
     images: sha256(lines.join('\n')),
     settings,
-    code: { ...(await code), core: VERSION, localiser: LOCALISER_VERSION, crop: CROP_REVISION },
+    code: { ...code, core: VERSION, localiser: LOCALISER_VERSION, crop: CROP_REVISION },
   });
+}
+
+/**
+ * The sha256 of each file's bytes, by path, read 64 at a time.
+ *
+ * @example
+ * const hashes = await hashImageFiles(images.map((image) => image.path));
+ */
+export async function hashImageFiles(paths: readonly string[]): Promise<Map<string, string>> {
+  const hashes = new Map<string, string>();
+  for (let start = 0; start < paths.length; start += 64) {
+    const batch = paths.slice(start, start + 64);
+    const digests = await Promise.all(batch.map(async (path) => sha256(await readFile(path))));
+    batch.forEach((path, i) => hashes.set(path, digests[i]!));
+  }
+  return hashes;
 }
 
 /**

@@ -23,7 +23,7 @@ import { type FeatureTable, extractFeatureSets } from '../extract/index.js';
 import { sha256 } from '../feature-cache/index.js';
 import { seededRandom, shuffleInPlace } from '../random/index.js';
 import { splitByGroup } from '../split/index.js';
-import { trainingInputs, upToDateBundle } from '../train-inputs/index.js';
+import { hashImageFiles, trainingInputs, upToDateBundle } from '../train-inputs/index.js';
 import { DEFAULT_EPOCHS, type EpochLog, trainHead } from '../train-head/index.js';
 
 export interface TrainOptions {
@@ -123,8 +123,9 @@ export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
   const l2 = options.l2 ?? HEAD_DEFAULTS[head].l2;
 
   const { extractor, runner, cache, model: base } = await timed('base', () => loadExtractor(options));
-  const inputs = await timed('check', () =>
-    trainingInputs(images, {
+  const { hashes, inputs } = await timed('check', async () => {
+    const hashes = await hashImageFiles(images.map((image) => image.path));
+    const settings = {
       extractor: cache.extractorId,
       fit: options.fit ?? 'cell-crop',
       head,
@@ -135,8 +136,9 @@ export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
       epochs: options.epochs ?? DEFAULT_EPOCHS,
       learningRate,
       l2,
-    }),
-  );
+    };
+    return { hashes, inputs: await trainingInputs(images, settings, { hashes }) };
+  });
   const current = options.force ? undefined : await upToDateBundle(options.outDir, inputs);
   if (current) {
     await runner.close();
@@ -154,7 +156,7 @@ export async function trainBundle(options: TrainOptions): Promise<TrainResult> {
         ...views.map((view) => ({ label: `view ${view.name}`, paths: trainPaths, cache: cache.forView(view), view, pool })),
       ],
       { extractor, runner },
-      { progress: options.progress, label: views.length ? `features + ${views.length} views` : 'features' },
+      { progress: options.progress, label: views.length ? `features + ${views.length} views` : 'features', hashes },
     ).finally(() => runner.close()),
   )) as [FeatureTable, ...FeatureTable[]];
   const rowsDone = table.hashes.length + viewTables.reduce((sum, t) => sum + t.hashes.length, 0);
